@@ -1,0 +1,5 @@
+"""`python -m app`: the swaptally command."""
+
+from app.cli import main
+
+main()

@@ -1,0 +1,416 @@
+"""Every database read and write. Tallies come from SQL aggregates, never from loading stages."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlmodel import Session, col
+
+from app import tally
+from app.models import (
+    Counts,
+    Exchange,
+    ExchangeCreate,
+    ExchangeDetail,
+    ExchangePublic,
+    ExchangeSide,
+    Revision,
+    SidePublic,
+    Source,
+    SourceCreate,
+    SourcePublic,
+    Stage,
+    StageCreate,
+    StagePublic,
+    StageSide,
+    StageSidePublic,
+    TotalsPublic,
+    TotalsSide,
+    utcnow,
+)
+
+
+def _counted_stage() -> ColumnElement[bool]:
+    """Stages that count: published and not deleted (drafts and deleted stages never count)."""
+    return and_(col(Stage.published).is_(True), col(Stage.deleted_at).is_(None))
+
+
+def _visible_exchange() -> ColumnElement[bool]:
+    return and_(col(Exchange.published).is_(True), col(Exchange.deleted_at).is_(None))
+
+
+def _stage_sums_columns() -> list[Any]:
+    people_parts = func.coalesce(StageSide.military, 0) + func.coalesce(StageSide.civilian, 0)
+    any_people = or_(
+        col(StageSide.people).is_not(None),
+        col(StageSide.military).is_not(None),
+        col(StageSide.civilian).is_not(None),
+    )
+    return [
+        func.count(col(StageSide.id)),
+        func.coalesce(func.sum(StageSide.military), 0),
+        func.count(col(StageSide.military)),
+        func.coalesce(func.sum(StageSide.civilian), 0),
+        func.count(col(StageSide.civilian)),
+        func.coalesce(func.sum(func.coalesce(StageSide.people, people_parts)), 0),
+        func.count(col(StageSide.people)),
+        func.count(case((any_people, 1))),
+        func.coalesce(func.sum(StageSide.remains), 0),
+    ]
+
+
+def _stage_sums(row: Sequence[Any]) -> tally.StageSums:
+    return tally.StageSums(*(int(value) for value in row))
+
+
+# ---- reads -------------------------------------------------------------------------------
+
+
+def stage_sums_by_exchange(
+    session: Session, *, exchange_ids: Iterable[int]
+) -> dict[tuple[int, str], tally.StageSums]:
+    """Per (exchange, side key) aggregates for many exchanges in one query."""
+    ids = list(exchange_ids)
+    if not ids:
+        return {}
+    query = (
+        select(col(Stage.exchange_id), col(StageSide.key), *_stage_sums_columns())
+        .join(Stage, col(Stage.id) == StageSide.stage_id)
+        .where(col(Stage.exchange_id).in_(ids), _counted_stage())
+        .group_by(col(Stage.exchange_id), col(StageSide.key))
+    )
+    return {(row[0], row[1]): _stage_sums(row[2:]) for row in session.execute(query)}
+
+
+def _sides_by_exchange(session: Session, exchange_ids: list[int]) -> dict[int, list[ExchangeSide]]:
+    sides: dict[int, list[ExchangeSide]] = defaultdict(list)
+    query = (
+        select(ExchangeSide)
+        .where(col(ExchangeSide.exchange_id).in_(exchange_ids))
+        .order_by(col(ExchangeSide.key))
+    )
+    for side in session.scalars(query):
+        sides[side.exchange_id].append(side)
+    return sides
+
+
+def _target(side: ExchangeSide) -> tally.Counts:
+    return tally.Counts(
+        people=side.target_people,
+        military=side.target_military,
+        civilian=side.target_civilian,
+        remains=side.target_remains,
+    )
+
+
+def _public_counts(counts: tally.Counts) -> Counts:
+    return Counts(**vars(counts))
+
+
+def _exchange_publics(session: Session, exchanges: Sequence[Exchange]) -> list[ExchangePublic]:
+    ids = [exchange.id for exchange in exchanges if exchange.id is not None]
+    sums = stage_sums_by_exchange(session, exchange_ids=ids)
+    sides = _sides_by_exchange(session, ids)
+    publics = []
+    for exchange in exchanges:
+        assert exchange.id is not None
+        side_publics = []
+        for side in sides[exchange.id]:
+            target = _target(side)
+            counted = tally.side_tally(sums.get((exchange.id, side.key), tally.StageSums()), target)
+            side_publics.append(
+                SidePublic.model_validate(
+                    {
+                        "key": side.key,
+                        "name": side.name,
+                        "target": _public_counts(target),
+                        "returned": _public_counts(counted.returned),
+                        "percent": counted.percent,
+                        "remaining": counted.remaining,
+                        "undisclosed": counted.undisclosed,
+                    }
+                )
+            )
+        stages_count = max(
+            (sums[(exchange.id, key)].stages for key in ("a", "b") if (exchange.id, key) in sums),
+            default=0,
+        )
+        publics.append(
+            ExchangePublic.model_validate(
+                exchange, update={"stages_count": stages_count, "sides": side_publics}
+            )
+        )
+    return publics
+
+
+def list_exchanges(session: Session) -> list[ExchangePublic]:
+    """Published exchanges, most recent activity first, each with its tally."""
+    last_stage = (
+        select(func.max(Stage.date))
+        .where(col(Stage.exchange_id) == Exchange.id, _counted_stage())
+        .scalar_subquery()
+    )
+    query = (
+        select(Exchange)
+        .where(_visible_exchange())
+        .order_by(
+            func.coalesce(last_stage, Exchange.agreed_on).desc().nulls_last(),
+            col(Exchange.id).desc(),
+        )
+    )
+    return _exchange_publics(session, session.scalars(query).all())
+
+
+def get_exchange_row(session: Session, *, slug: str) -> Exchange | None:
+    query = select(Exchange).where(col(Exchange.slug) == slug, _visible_exchange())
+    return session.scalars(query).one_or_none()
+
+
+def get_exchange(session: Session, *, slug: str) -> ExchangeDetail | None:
+    """One published exchange with its tally, its sources and its published stages, oldest first."""
+    exchange = get_exchange_row(session, slug=slug)
+    if exchange is None:
+        return None
+    [public] = _exchange_publics(session, [exchange])
+    return ExchangeDetail.model_validate(
+        public,
+        update={
+            "sources": exchange_sources(session, exchange_id=exchange.id),
+            "stages": list_stages(session, exchange=exchange),
+        },
+    )
+
+
+def exchange_sources(session: Session, *, exchange_id: int | None) -> list[SourcePublic]:
+    query = (
+        select(Source)
+        .where(col(Source.exchange_id) == exchange_id, col(Source.stage_id).is_(None))
+        .order_by(col(Source.position), col(Source.id))
+    )
+    return [SourcePublic.model_validate(source) for source in session.scalars(query)]
+
+
+def list_stages(session: Session, *, exchange: Exchange) -> list[StagePublic]:
+    stages = session.scalars(
+        select(Stage)
+        .where(col(Stage.exchange_id) == exchange.id, _counted_stage())
+        .order_by(col(Stage.date), col(Stage.id))
+    ).all()
+    return _stage_publics(session, stages, exchange_slug=exchange.slug)
+
+
+def _stage_publics(
+    session: Session, stages: Sequence[Stage], *, exchange_slug: str
+) -> list[StagePublic]:
+    ids = [stage.id for stage in stages]
+    sides: dict[int, list[StageSidePublic]] = defaultdict(list)
+    for side in session.scalars(
+        select(StageSide).where(col(StageSide.stage_id).in_(ids)).order_by(col(StageSide.key))
+    ):
+        sides[side.stage_id].append(StageSidePublic.model_validate(side))
+    sources: dict[int, list[SourcePublic]] = defaultdict(list)
+    for source in session.scalars(
+        select(Source)
+        .where(col(Source.stage_id).in_(ids))
+        .order_by(col(Source.position), col(Source.id))
+    ):
+        assert source.stage_id is not None
+        sources[source.stage_id].append(SourcePublic.model_validate(source))
+    return [
+        StagePublic.model_validate(
+            stage,
+            update={
+                "exchange": exchange_slug,
+                "sides": sides[stage.id],
+                "sources": sources[stage.id],
+            },
+        )
+        for stage in stages
+        if stage.id is not None
+    ]
+
+
+def totals(session: Session) -> TotalsPublic:
+    """All-time sums over every published exchange, one entry per side name."""
+    sums_query = (
+        select(col(ExchangeSide.name), *_stage_sums_columns())
+        .select_from(StageSide)
+        .join(Stage, col(Stage.id) == StageSide.stage_id)
+        .join(Exchange, col(Exchange.id) == Stage.exchange_id)
+        .join(
+            ExchangeSide,
+            and_(
+                col(ExchangeSide.exchange_id) == Exchange.id,
+                col(ExchangeSide.key) == StageSide.key,
+            ),
+        )
+        .where(_counted_stage(), _visible_exchange())
+        .group_by(col(ExchangeSide.name))
+    )
+    sums = {row[0]: _stage_sums(row[1:]) for row in session.execute(sums_query)}
+    count_query = (
+        select(col(ExchangeSide.name), func.count(func.distinct(ExchangeSide.exchange_id)))
+        .join(Exchange, col(Exchange.id) == ExchangeSide.exchange_id)
+        .where(_visible_exchange())
+        .group_by(col(ExchangeSide.name))
+        .order_by(func.count(func.distinct(ExchangeSide.exchange_id)).desc(), ExchangeSide.name)
+    )
+    sides = []
+    for name, exchanges_count in session.execute(count_query):
+        counted = tally.side_tally(sums.get(name, tally.StageSums()))
+        sides.append(
+            TotalsSide(
+                name=name,
+                returned=_public_counts(counted.returned),
+                undisclosed=counted.undisclosed,
+                exchanges_count=exchanges_count,
+            )
+        )
+    return TotalsPublic(sides=sides)
+
+
+# ---- writes ------------------------------------------------------------------------------
+
+
+def _record(
+    session: Session,
+    *,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    actor: str,
+    user_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None,
+) -> None:
+    assert entity_id is not None
+    session.add(
+        Revision(
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            actor=actor,
+            user_id=user_id,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    )
+
+
+def _add_sources(
+    session: Session,
+    sources: list[SourceCreate],
+    *,
+    exchange_id: int | None,
+    stage_id: int | None = None,
+) -> None:
+    assert exchange_id is not None
+    for position, source in enumerate(sources):
+        session.add(
+            Source(
+                exchange_id=exchange_id, stage_id=stage_id, position=position, **source.model_dump()
+            )
+        )
+
+
+def create_exchange(
+    session: Session,
+    *,
+    data: ExchangeCreate,
+    actor: str,
+    user_id: int | None = None,
+    reason: str | None = None,
+) -> Exchange:
+    """Insert an exchange with its sides, sources, stages and history (caller commits)."""
+    now = utcnow()
+    exchange = Exchange(
+        **data.model_dump(exclude={"sides", "sources", "stages"}), created_at=now, updated_at=now
+    )
+    session.add(exchange)
+    session.flush()
+    assert exchange.id is not None
+    for side in data.sides:
+        session.add(
+            ExchangeSide(
+                exchange_id=exchange.id,
+                key=side.key,
+                name=side.name,
+                target_people=side.target.people,
+                target_military=side.target.military,
+                target_civilian=side.target.civilian,
+                target_remains=side.target.remains,
+            )
+        )
+    _add_sources(session, data.sources, exchange_id=exchange.id)
+    _record(
+        session,
+        entity="exchange",
+        entity_id=exchange.id,
+        action="create",
+        actor=actor,
+        user_id=user_id,
+        before=None,
+        after=data.model_dump(mode="json", exclude={"stages"}),
+        reason=reason,
+    )
+    for stage in data.stages:
+        create_stage(
+            session, exchange=exchange, data=stage, actor=actor, user_id=user_id, reason=reason
+        )
+    return exchange
+
+
+def create_stage(
+    session: Session,
+    *,
+    exchange: Exchange,
+    data: StageCreate,
+    actor: str,
+    user_id: int | None = None,
+    reason: str | None = None,
+) -> Stage:
+    assert exchange.id is not None
+    now = utcnow()
+    stage = Stage(
+        exchange_id=exchange.id,
+        **data.model_dump(exclude={"sides", "sources"}),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(stage)
+    session.flush()
+    assert stage.id is not None
+    for side in data.sides:
+        session.add(StageSide(stage_id=stage.id, **side.model_dump()))
+    _add_sources(session, data.sources, exchange_id=exchange.id, stage_id=stage.id)
+    exchange.updated_at = now
+    session.add(exchange)
+    _record(
+        session,
+        entity="stage",
+        entity_id=stage.id,
+        action="create",
+        actor=actor,
+        user_id=user_id,
+        before=None,
+        after=data.model_dump(mode="json"),
+        reason=reason,
+    )
+    return stage
+
+
+def exchange_slugs(session: Session) -> set[str]:
+    return set(session.scalars(select(col(Exchange.slug))))
+
+
+def seed_exchanges(session: Session, *, exchanges: list[ExchangeCreate], actor: str) -> int:
+    """Insert the exchanges whose slug is not stored yet; return how many were added."""
+    present = exchange_slugs(session)
+    added = [data for data in exchanges if data.slug not in present]
+    for data in added:
+        create_exchange(session, data=data, actor=actor, reason="bundled seed data")
+    session.commit()
+    return len(added)

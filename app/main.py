@@ -1,0 +1,41 @@
+"""The application factory: database, templates, routers, static files and error bodies."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.db import make_engine
+from app.routes import api, public
+from app.settings import PROJECT_ROOT, Settings
+from app.templating import make_templates
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Swap Tally",
+        summary="Prisoner exchanges, stage by stage, with a running tally against the target.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.templates = make_templates()
+    # Browser libraries come from npm (package.json); `make` installs them under node_modules.
+    app.mount(
+        "/static/vendor/htmx",
+        StaticFiles(directory=PROJECT_ROOT / "node_modules/htmx.org/dist", check_dir=False),
+        name="htmx",
+    )
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(public.router)
+    return app

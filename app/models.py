@@ -1,0 +1,425 @@
+"""Every table and its public schemas, grouped by entity."""
+
+import datetime as dt
+import re
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import field_validator, model_validator
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Named constraints make migrations reviewable and let batch mode drop them on SQLite.
+# Set before any table is declared: the convention applies at declaration time.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SideKey = Literal["a", "b"]
+ExchangeStatus = Literal["announced", "in_progress", "completed", "stalled"]
+StageStatus = Literal["reported", "confirmed", "disputed"]
+Role = Literal["editor", "admin"]
+
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SIDE_KEYS: tuple[SideKey, ...] = ("a", "b")
+EXCHANGE_STATUSES: tuple[ExchangeStatus, ...] = ("announced", "in_progress", "completed", "stalled")
+STAGE_STATUSES: tuple[StageStatus, ...] = ("reported", "confirmed", "disputed")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self,
+        value: dt.datetime | None,
+        dialect: Dialect,  # noqa: ARG002
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: timestamps must be timezone-aware UTC")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self,
+        value: dt.datetime | None,
+        dialect: Dialect,  # noqa: ARG002
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _non_negative(*columns: str) -> list[CheckConstraint]:
+    return [CheckConstraint(f"{c} IS NULL OR {c} >= 0", name=f"{c}_non_negative") for c in columns]
+
+
+# ---- users -------------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    __table_args__ = (CheckConstraint(_one_of("role", ("editor", "admin")), name="role_known"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    is_active: bool = True
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# ---- exchanges ---------------------------------------------------------------------------
+
+
+class Exchange(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_one_of("status", EXCHANGE_STATUSES), name="status_known"),
+        CheckConstraint(
+            "planned_stages IS NULL OR planned_stages > 0", name="planned_stages_positive"
+        ),
+        CheckConstraint("version > 0", name="version_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_type=Text, nullable=False)
+    status: str = Field(default="announced", max_length=16)
+    agreed_on: dt.date | None = None
+    venue: str | None = Field(default=None, max_length=300)
+    mediators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    planned_stages: int | None = None
+    published: bool = True
+    version: int = 1
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    deleted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ExchangeSide(SQLModel, table=True):
+    """One party of an exchange: its name and what it was promised (targets)."""
+
+    __tablename__ = "exchange_side"
+    __table_args__ = (
+        UniqueConstraint("exchange_id", "key"),
+        CheckConstraint(_one_of("key", SIDE_KEYS), name="key_known"),
+        *_non_negative("target_people", "target_military", "target_civilian", "target_remains"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", ondelete="CASCADE")
+    key: str = Field(max_length=1)
+    name: str = Field(max_length=120, index=True)
+    target_people: int | None = None
+    target_military: int | None = None
+    target_civilian: int | None = None
+    target_remains: int | None = None
+
+
+# ---- stages ------------------------------------------------------------------------------
+
+
+class Stage(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_one_of("status", STAGE_STATUSES), name="status_known"),
+        CheckConstraint("version > 0", name="version_positive"),
+        Index("ix_stage_exchange_id_date", "exchange_id", "date"),
+        Index("ix_stage_date_id", "date", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", ondelete="CASCADE")
+    date: dt.date
+    status: str = Field(default="reported", max_length=16)
+    notes: str = Field(default="", sa_type=Text, nullable=False)
+    published: bool = True
+    version: int = 1
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    deleted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StageSide(SQLModel, table=True):
+    """What one stage returned to one side; a null count is undisclosed.
+
+    `people` is stored when known: it equals military + civilian when both are known, and keeps a
+    reported total when the split was not disclosed ("215 returned", no breakdown).
+    """
+
+    __tablename__ = "stage_side"
+    __table_args__ = (
+        UniqueConstraint("stage_id", "key"),
+        CheckConstraint(_one_of("key", SIDE_KEYS), name="key_known"),
+        *_non_negative("military", "civilian", "people", "remains"),
+        CheckConstraint(
+            "people IS NULL OR military IS NULL OR civilian IS NULL"
+            " OR people = military + civilian",
+            name="people_is_sum",
+        ),
+        CheckConstraint(
+            "people IS NULL OR people >= COALESCE(military, 0) + COALESCE(civilian, 0)",
+            name="people_covers_parts",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(foreign_key="stage.id", ondelete="CASCADE")
+    key: str = Field(max_length=1)
+    military: int | None = None
+    civilian: int | None = None
+    people: int | None = None
+    remains: int | None = None
+
+
+# ---- sources -----------------------------------------------------------------------------
+
+
+class Source(SQLModel, table=True):
+    """Where a figure was reported: on a stage, or on the exchange itself when stage_id is null."""
+
+    __table_args__ = (
+        CheckConstraint("url LIKE 'http://%' OR url LIKE 'https://%'", name="url_http"),
+        Index("ix_source_exchange_id_stage_id", "exchange_id", "stage_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", ondelete="CASCADE")
+    stage_id: int | None = Field(default=None, foreign_key="stage.id", ondelete="CASCADE")
+    position: int = 0
+    url: str = Field(max_length=2000)
+    publisher: str = Field(max_length=200)
+    published_at: dt.date | None = None
+    claim: str = Field(default="", sa_type=Text, nullable=False)
+
+
+# ---- history -----------------------------------------------------------------------------
+
+
+class Revision(SQLModel, table=True):
+    """One create, change, publish or delete of an exchange or stage, with before and after."""
+
+    __table_args__ = (
+        CheckConstraint(_one_of("entity", ("exchange", "stage")), name="entity_known"),
+        CheckConstraint(
+            _one_of("action", ("create", "update", "publish", "delete")), name="action_known"
+        ),
+        Index("ix_revision_entity_entity_id", "entity", "entity_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(max_length=16)
+    entity_id: int
+    action: str = Field(max_length=16)
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    actor: str = Field(max_length=320)
+    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reason: str | None = Field(default=None, sa_type=Text)
+
+
+# ---- public schemas ----------------------------------------------------------------------
+
+
+class Counts(SQLModel):
+    people: int | None = None
+    military: int | None = None
+    civilian: int | None = None
+    remains: int | None = None
+
+
+class SidePublic(SQLModel):
+    key: SideKey
+    name: str
+    target: Counts
+    returned: Counts
+    percent: float | None
+    remaining: int | None
+    undisclosed: bool
+
+
+class SourcePublic(SQLModel):
+    url: str
+    publisher: str
+    published_at: dt.date | None
+    claim: str
+
+
+class StageSidePublic(SQLModel):
+    key: SideKey
+    military: int | None
+    civilian: int | None
+    people: int | None
+    remains: int | None
+
+
+class StagePublic(SQLModel):
+    id: int
+    exchange: str
+    date: dt.date
+    status: StageStatus
+    published: bool
+    version: int
+    notes: str
+    sides: list[StageSidePublic]
+    sources: list[SourcePublic]
+
+
+class ExchangePublic(SQLModel):
+    slug: str
+    title: str
+    description: str
+    status: ExchangeStatus
+    agreed_on: dt.date | None
+    venue: str | None
+    mediators: list[str]
+    planned_stages: int | None
+    stages_count: int
+    sides: list[SidePublic]
+    version: int
+    updated_at: dt.datetime
+
+
+class ExchangeDetail(ExchangePublic):
+    sources: list[SourcePublic]
+    stages: list[StagePublic]
+
+
+class TotalsSide(SQLModel):
+    name: str
+    returned: Counts
+    undisclosed: bool
+    exchanges_count: int
+
+
+class TotalsPublic(SQLModel):
+    sides: list[TotalsSide]
+
+
+# ---- write schemas -----------------------------------------------------------------------
+
+
+class SourceCreate(SQLModel):
+    url: str = Field(max_length=2000)
+    publisher: str = Field(min_length=1, max_length=200)
+    published_at: dt.date | None = None
+    claim: str = Field(default="", max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, url: str) -> str:
+        url = url.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// address")
+        return url
+
+
+class StageSideCreate(SQLModel):
+    key: SideKey
+    military: int | None = Field(default=None, ge=0)
+    civilian: int | None = Field(default=None, ge=0)
+    people: int | None = Field(default=None, ge=0)
+    remains: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _people_agrees_with_parts(self) -> "StageSideCreate":
+        if self.military is not None and self.civilian is not None:
+            parts = self.military + self.civilian
+            if self.people is None:
+                self.people = parts
+            elif self.people != parts:
+                raise ValueError(f"people ({self.people}) must equal military + civilian ({parts})")
+        elif self.people is not None and self.people < (self.military or 0) + (self.civilian or 0):
+            raise ValueError("people cannot be fewer than the military and civilian counts given")
+        return self
+
+
+class StageCreate(SQLModel):
+    date: dt.date
+    status: StageStatus = "reported"
+    notes: str = Field(default="", max_length=10000)
+    published: bool = True
+    sides: list[StageSideCreate]
+    sources: list[SourceCreate] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _complete(self) -> "StageCreate":
+        if sorted(side.key for side in self.sides) != list(SIDE_KEYS):
+            raise ValueError("sides must list side 'a' and side 'b' once each")
+        if self.published and not self.sources:
+            raise ValueError("a published stage needs at least one source")
+        return self
+
+
+class ExchangeSideCreate(SQLModel):
+    key: SideKey
+    name: str = Field(min_length=1, max_length=120)
+    target: Counts = Field(default_factory=Counts)
+
+    @field_validator("target")
+    @classmethod
+    def _targets_non_negative(cls, target: Counts) -> Counts:
+        for name, value in target.model_dump().items():
+            if value is not None and value < 0:
+                raise ValueError(f"target {name} cannot be negative")
+        return target
+
+
+class ExchangeCreate(SQLModel):
+    slug: str = Field(min_length=1, max_length=120)
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=20000)
+    status: ExchangeStatus = "announced"
+    agreed_on: dt.date | None = None
+    venue: str | None = Field(default=None, max_length=300)
+    mediators: list[str] = Field(default_factory=list)
+    planned_stages: int | None = Field(default=None, gt=0)
+    published: bool = True
+    sides: list[ExchangeSideCreate] = Field(
+        default_factory=lambda: [
+            ExchangeSideCreate(key="a", name="Ukraine"),
+            ExchangeSideCreate(key="b", name="Russia"),
+        ]
+    )
+    sources: list[SourceCreate] = Field(default_factory=list)
+    stages: list[StageCreate] = Field(default_factory=list)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_is_url_safe(cls, slug: str) -> str:
+        if not SLUG_PATTERN.fullmatch(slug):
+            raise ValueError("slug: use lowercase letters, digits and single hyphens")
+        return slug
+
+    @field_validator("sides")
+    @classmethod
+    def _two_sides(cls, sides: list[ExchangeSideCreate]) -> list[ExchangeSideCreate]:
+        if sorted(side.key for side in sides) != list(SIDE_KEYS):
+            raise ValueError("sides must list side 'a' and side 'b' once each")
+        return sides

@@ -1,0 +1,95 @@
+"""The counting rules: from per-side stage aggregates to the figures every page shows.
+
+Pure functions over numbers: no FastAPI, no session, no I/O. `crud` feeds them SQL aggregates.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+
+@dataclass(frozen=True)
+class Counts:
+    people: int | None = None
+    military: int | None = None
+    civilian: int | None = None
+    remains: int | None = None
+
+
+@dataclass(frozen=True)
+class StageSums:
+    """Aggregates over one side's counted stages (published, not deleted), as SQL returns them.
+
+    `*_known` count the stages where that figure was disclosed. `people_floor` adds each stage's
+    people, or the parts of it that were disclosed when the total was not.
+    """
+
+    stages: int = 0
+    military: int = 0
+    military_known: int = 0
+    civilian: int = 0
+    civilian_known: int = 0
+    people_floor: int = 0
+    people_known: int = 0
+    any_people_known: int = 0
+    remains: int = 0
+
+
+@dataclass(frozen=True)
+class SideTally:
+    returned: Counts
+    undisclosed: bool
+    percent: float | None
+    remaining: int | None
+
+
+def side_tally(sums: StageSums, target: Counts | None = None) -> SideTally:
+    """Tally one side against its target (PRODUCT.md, "Tally")."""
+    if sums.stages == 0:
+        returned = Counts(people=0, military=0, civilian=0, remains=0)
+        undisclosed = False
+    else:
+        returned = Counts(
+            people=sums.people_floor if sums.any_people_known else None,
+            military=sums.military if sums.military_known else None,
+            civilian=sums.civilian if sums.civilian_known else None,
+            # Unknown remains mean none were reported: they never make a total uncertain.
+            remains=sums.remains,
+        )
+        undisclosed = sums.people_known < sums.stages
+    target_people = target.people if target else None
+    return SideTally(
+        returned=returned,
+        undisclosed=undisclosed,
+        percent=percent_of(returned.people, target_people),
+        remaining=remaining_of(returned.people, target_people),
+    )
+
+
+def percent_of(returned: int | None, target: int | None) -> float | None:
+    """Percent of the target, one decimal, rounded half up; may exceed 100."""
+    if returned is None or not target:
+        return None
+    exact = Decimal(returned) * 100 / Decimal(target)
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def remaining_of(returned: int | None, target: int | None) -> int | None:
+    if returned is None or target is None:
+        return None
+    return max(target - returned, 0)
+
+
+def bar_fraction(percent: float | None) -> float:
+    """How full a progress bar is drawn: the percent, clamped to 0..1 (the figure itself is not)."""
+    if percent is None:
+        return 0.0
+    return min(max(percent / 100, 0.0), 1.0)
+
+
+def day_label(stages_count: int, planned_stages: int | None) -> str:
+    """ "day 2 of 3" where the plan is known, "day 2" otherwise; empty before the first stage."""
+    if stages_count == 0:
+        return ""
+    if planned_stages:
+        return f"day {stages_count} of {planned_stages}"
+    return f"day {stages_count}"

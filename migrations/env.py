@@ -1,0 +1,48 @@
+"""Alembic environment: the app's metadata, and the database from the app's settings."""
+
+from typing import Any
+
+from alembic import context
+from sqlalchemy import Connection
+
+from app.db import make_engine, metadata
+from app.models import UTCDateTime
+from app.settings import Settings
+
+config = context.config
+
+
+def render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+    # Our UTC wrapper is DateTime(timezone=True) in the database: keep revisions free of app code.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        render_item=render_item,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run_migrations(connection)
+        return
+    url = config.attributes.get("database_url") or Settings().database_url
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        run_migrations(connection)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline migrations are not supported: run them against a database.")
+run_migrations_online()

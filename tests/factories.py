@@ -1,0 +1,66 @@
+"""Factories with fixed, readable defaults: the Istanbul 1,000-for-1,000 unless told otherwise."""
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session
+
+from app import crud
+from app.models import Exchange, ExchangeCreate, Stage, StageCreate
+
+SOURCE = {
+    "url": "https://example.org/report",
+    "publisher": "Example Wire",
+    "claim": "Both sides confirmed.",
+}
+
+
+def exchange_data(**overrides: Any) -> ExchangeCreate:
+    target = overrides.pop("target", 1000)
+    fields: dict[str, Any] = {
+        "slug": "istanbul-1000-for-1000",
+        "title": "Istanbul 1,000 for 1,000",
+        "status": "in_progress",
+        "agreed_on": dt.date(2025, 5, 16),
+        "planned_stages": 3,
+        "sides": [
+            {"key": "a", "name": "Ukraine", "target": {"people": target}},
+            {"key": "b", "name": "Russia", "target": {"people": target}},
+        ],
+    }
+    return ExchangeCreate.model_validate(fields | overrides)
+
+
+def stage_data(
+    a: tuple[int | None, int | None] = (270, 120),
+    b: tuple[int | None, int | None] | None = None,
+    **overrides: Any,
+) -> StageCreate:
+    """A published stage; `a` and `b` are (military, civilian) returned to each side."""
+    b = a if b is None else b
+    remains = overrides.pop("remains", (None, None))
+    people = overrides.pop("people", (None, None))
+    fields: dict[str, Any] = {
+        "date": dt.date(2025, 5, 23),
+        "status": "confirmed",
+        "sides": [
+            {"key": key, "military": m, "civilian": c, "remains": r, "people": p}
+            for key, (m, c), r, p in zip("ab", (a, b), remains, people, strict=True)
+        ],
+        "sources": [SOURCE],
+    }
+    return StageCreate.model_validate(fields | overrides)
+
+
+def make_exchange(session: Session, *stages: StageCreate, **overrides: Any) -> Exchange:
+    exchange = crud.create_exchange(session, data=exchange_data(**overrides), actor="test")
+    for stage in stages:
+        crud.create_stage(session, exchange=exchange, data=stage, actor="test")
+    session.commit()
+    return exchange
+
+
+def add_stage(session: Session, exchange: Exchange, stage: StageCreate) -> Stage:
+    created = crud.create_stage(session, exchange=exchange, data=stage, actor="test")
+    session.commit()
+    return created

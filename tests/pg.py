@@ -1,0 +1,108 @@
+"""A throwaway PostgreSQL server for the test run: Debian's binaries, a temporary data directory."""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PostgresUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    port: int
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+
+def find_bindir() -> Path:
+    candidates = [os.environ.get("PG_BINDIR", "")]
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    raise PostgresUnavailable(
+        "PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BINDIR)"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _run_as(user: str | None, *args: str) -> None:
+    command = ["runuser", "-u", user, "--", *args] if user else list(args)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PostgresUnavailable(f"{' '.join(args[:2])} failed: {result.stderr or result.stdout}")
+
+
+def _unprivileged_user() -> str | None:
+    """PostgreSQL refuses to run as root: use the package's own user, or nobody."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return name
+    raise PostgresUnavailable("running as root and no unprivileged user to run PostgreSQL as")
+
+
+@contextmanager
+def running_server() -> Iterator[PostgresServer]:
+    bindir = find_bindir()
+    user = _unprivileged_user()
+    workdir = Path(tempfile.mkdtemp(prefix="swaptally-pg-"))
+    if user:
+        shutil.chown(workdir, user=user)
+    datadir, port = workdir / "data", _free_port()
+    try:
+        _run_as(
+            user,
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        options = (
+            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        _run_as(
+            user,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-o",
+            options,
+            "-l",
+            str(workdir / "server.log"),
+            "-w",
+            "start",
+        )
+        try:
+            yield PostgresServer(port=port)
+        finally:
+            _run_as(user, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,109 @@
+"""Tallies from SQL aggregates on both backends: drafts, deletions, many exchanges at once."""
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from app import crud
+from app.models import Revision, StageSide
+from tests.factories import add_stage, make_exchange, stage_data
+
+
+def side(session: Session, slug: str, key: str = "a") -> dict[str, object]:
+    detail = crud.get_exchange(session, slug=slug)
+    assert detail is not None
+    [found] = [s for s in detail.sides if s.key == key]
+    return found.model_dump()
+
+
+def test_first_stage_of_istanbul_is_390_of_1000(session: Session) -> None:
+    make_exchange(session, stage_data(a=(270, 120)))
+    ukraine = side(session, "istanbul-1000-for-1000")
+    assert ukraine["returned"] == {"people": 390, "military": 270, "civilian": 120, "remains": 0}
+    assert (ukraine["percent"], ukraine["remaining"], ukraine["undisclosed"]) == (39.0, 610, False)
+
+
+def test_drafts_and_deleted_stages_never_count(session: Session) -> None:
+    exchange = make_exchange(
+        session,
+        stage_data(a=(270, 120)),
+        stage_data(a=(307, 0), date=dt.date(2025, 5, 24), published=False, sources=[]),
+    )
+    deleted = add_stage(session, exchange, stage_data(a=(303, 0), date=dt.date(2025, 5, 25)))
+    deleted.deleted_at = dt.datetime.now(dt.UTC)
+    session.add(deleted)
+    session.commit()
+    detail = crud.get_exchange(session, slug=exchange.slug)
+    assert detail is not None
+    assert detail.stages_count == 1
+    assert [stage.date for stage in detail.stages] == [dt.date(2025, 5, 23)]
+    assert detail.sides[0].returned.people == 390
+
+
+def test_undisclosed_count_is_a_lower_bound(session: Session) -> None:
+    make_exchange(
+        session, stage_data(a=(270, 120)), stage_data(a=(307, None), date=dt.date(2025, 5, 24))
+    )
+    ukraine = side(session, "istanbul-1000-for-1000")
+    assert ukraine["returned"]["people"] == 697
+    assert ukraine["undisclosed"] is True
+
+
+def test_side_with_nothing_disclosed_says_undisclosed(session: Session) -> None:
+    make_exchange(session, stage_data(a=(100, 0), b=(None, None)))
+    russia = side(session, "istanbul-1000-for-1000", "b")
+    assert russia["returned"] == {"people": None, "military": None, "civilian": None, "remains": 0}
+    assert (russia["percent"], russia["undisclosed"]) == (None, True)
+
+
+def test_remains_are_summed_apart_from_people(session: Session) -> None:
+    make_exchange(session, stage_data(a=(0, 0), remains=(1212, 27)), target=None)
+    ukraine = side(session, "istanbul-1000-for-1000")
+    assert ukraine["returned"] == {"people": 0, "military": 0, "civilian": 0, "remains": 1212}
+    assert ukraine["percent"] is None
+
+
+def test_several_exchanges_are_tallied_in_one_query(session: Session) -> None:
+    first = make_exchange(session, stage_data(a=(270, 120)))
+    second = make_exchange(session, stage_data(a=(100, 5)), slug="second", target=None)
+    empty = make_exchange(session, slug="empty")
+    sums = crud.stage_sums_by_exchange(session, exchange_ids=[first.id, second.id, empty.id])
+    assert sorted(sums) == [(first.id, "a"), (first.id, "b"), (second.id, "a"), (second.id, "b")]
+    by_slug = {e.slug: e for e in crud.list_exchanges(session)}
+    assert [s.returned.people for s in by_slug["istanbul-1000-for-1000"].sides] == [390, 390]
+    assert [s.returned.people for s in by_slug["second"].sides] == [105, 105]
+    assert [s.returned.people for s in by_slug["empty"].sides] == [0, 0]
+    assert by_slug["empty"].stages_count == 0
+
+
+def test_totals_add_up_per_side_name(session: Session) -> None:
+    make_exchange(session, stage_data(a=(270, 120), b=(200, 0)))
+    make_exchange(
+        session,
+        stage_data(a=(10, 1), b=(None, None)),
+        slug="other-war",
+        sides=[{"key": "a", "name": "Ukraine"}, {"key": "b", "name": "Belarus"}],
+    )
+    totals = {side.name: side for side in crud.totals(session).sides}
+    assert totals["Ukraine"].returned.people == 401
+    assert (totals["Ukraine"].exchanges_count, totals["Ukraine"].undisclosed) == (2, False)
+    assert totals["Russia"].returned.people == 200
+    assert (totals["Belarus"].returned.people, totals["Belarus"].undisclosed) == (None, True)
+
+
+def test_people_is_stored_as_the_sum_of_its_parts(session: Session) -> None:
+    make_exchange(session, stage_data(a=(270, 120)))
+    stored = session.exec(select(StageSide).where(StageSide.key == "a")).one()
+    assert (stored.military, stored.civilian, stored.people) == (270, 120, 390)
+
+
+def test_every_write_is_in_history(session: Session) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, 120)))
+    revisions = session.exec(select(Revision).order_by(Revision.id)).all()
+    assert [(r.entity, r.action, r.actor) for r in revisions] == [
+        ("exchange", "create", "test"),
+        ("stage", "create", "test"),
+    ]
+    assert revisions[0].entity_id == exchange.id
+    assert revisions[1].after is not None
+    assert revisions[1].after["sides"][0]["military"] == 270

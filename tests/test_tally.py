@@ -1,0 +1,132 @@
+"""The counting rules, without a database: each case names the rule it guards."""
+
+import pytest
+
+from app.tally import (
+    Counts,
+    StageSums,
+    bar_fraction,
+    day_label,
+    percent_of,
+    remaining_of,
+    side_tally,
+)
+
+
+def sums(*stages: tuple[int | None, int | None, int | None, int | None]) -> StageSums:
+    """Aggregate (military, civilian, people, remains) per stage the way crud's SQL does."""
+    known = list(stages)
+    return StageSums(
+        stages=len(known),
+        military=sum(m for m, _, _, _ in known if m is not None),
+        military_known=sum(1 for m, _, _, _ in known if m is not None),
+        civilian=sum(c for _, c, _, _ in known if c is not None),
+        civilian_known=sum(1 for _, c, _, _ in known if c is not None),
+        people_floor=sum(p if p is not None else (m or 0) + (c or 0) for m, c, p, _ in known),
+        people_known=sum(1 for _, _, p, _ in known if p is not None),
+        any_people_known=sum(1 for m, c, p, _ in known if (m, c, p) != (None, None, None)),
+        remains=sum(r for _, _, _, r in known if r is not None),
+    )
+
+
+THOUSAND = Counts(people=1000)
+
+
+def test_istanbul_first_day_is_390_of_1000() -> None:
+    result = side_tally(sums((270, 120, 390, None)), THOUSAND)
+    assert result.returned == Counts(people=390, military=270, civilian=120, remains=0)
+    assert (result.percent, result.remaining, result.undisclosed) == (39.0, 610, False)
+
+
+def test_istanbul_complete_is_1000_of_1000() -> None:
+    stages = sums((270, 120, 390, None), (307, 0, 307, None), (303, 0, 303, None))
+    result = side_tally(stages, THOUSAND)
+    assert result.returned == Counts(people=1000, military=880, civilian=120, remains=0)
+    assert (result.percent, result.remaining, result.undisclosed) == (100.0, 0, False)
+
+
+def test_over_target_shows_over_100_percent_and_nothing_remaining() -> None:
+    result = side_tally(sums((1012, 0, 1012, None)), THOUSAND)
+    assert (result.percent, result.remaining) == (101.2, 0)
+    assert bar_fraction(result.percent) == 1.0
+
+
+def test_no_target_means_no_percent_and_no_remaining() -> None:
+    result = side_tally(sums((144, 0, 144, None)), Counts())
+    assert result.returned.people == 144
+    assert (result.percent, result.remaining) == (None, None)
+
+
+def test_zero_stages_is_zero_returned_not_undisclosed() -> None:
+    result = side_tally(StageSums(), THOUSAND)
+    assert result.returned == Counts(people=0, military=0, civilian=0, remains=0)
+    assert (result.percent, result.remaining, result.undisclosed) == (0.0, 1000, False)
+
+
+def test_unknown_civilian_count_makes_people_a_lower_bound() -> None:
+    result = side_tally(sums((270, 120, 390, None), (307, None, None, None)), THOUSAND)
+    assert result.returned.people == 697
+    assert result.undisclosed is True
+    assert result.returned.civilian == 120
+
+
+def test_nothing_disclosed_is_undisclosed_never_zero() -> None:
+    result = side_tally(sums((None, None, None, None)), THOUSAND)
+    assert result.returned.people is None
+    assert (result.percent, result.remaining, result.undisclosed) == (None, None, True)
+
+
+def test_reported_total_without_split_is_exact() -> None:
+    result = side_tally(sums((None, None, 215, None)), Counts())
+    assert result.returned == Counts(people=215, military=None, civilian=None, remains=0)
+    assert result.undisclosed is False
+
+
+def test_remains_never_count_as_people() -> None:
+    result = side_tally(sums((0, 0, 0, 1212), (0, 0, 0, 1200)), THOUSAND)
+    assert result.returned == Counts(people=0, military=0, civilian=0, remains=2412)
+    assert result.percent == 0.0
+
+
+def test_unknown_remains_do_not_make_people_uncertain() -> None:
+    result = side_tally(sums((100, 0, 100, None), (50, 0, 50, 20)), Counts())
+    assert (result.returned.people, result.returned.remains, result.undisclosed) == (150, 20, False)
+
+
+@pytest.mark.parametrize(
+    ("returned", "target", "expected"),
+    [
+        (697, 1000, 69.7),
+        (1, 3, 33.3),
+        (2, 3, 66.7),
+        (1, 8, 12.5),
+        (None, 1000, None),
+        (5, None, None),
+        (5, 0, None),
+    ],
+)
+def test_percent_rounds_half_up_to_one_decimal(
+    returned: int | None, target: int | None, expected: float | None
+) -> None:
+    assert percent_of(returned, target) == expected
+
+
+@pytest.mark.parametrize(
+    ("returned", "target", "expected"), [(697, 1000, 303), (1200, 1000, 0), (None, 10, None)]
+)
+def test_remaining_is_never_negative(
+    returned: int | None, target: int | None, expected: int | None
+) -> None:
+    assert remaining_of(returned, target) == expected
+
+
+@pytest.mark.parametrize(("percent", "fraction"), [(None, 0.0), (39.0, 0.39), (150.0, 1.0)])
+def test_bar_is_clamped(percent: float | None, fraction: float) -> None:
+    assert bar_fraction(percent) == fraction
+
+
+@pytest.mark.parametrize(
+    ("stages", "planned", "label"), [(0, 3, ""), (2, 3, "day 2 of 3"), (2, None, "day 2")]
+)
+def test_day_label(stages: int, planned: int | None, label: str) -> None:
+    assert day_label(stages, planned) == label
