@@ -31,12 +31,12 @@ from app.models import (
 )
 
 
-def _counted_stage() -> ColumnElement[bool]:
+def counted_stage() -> ColumnElement[bool]:
     """Stages that count: published and not deleted (drafts and deleted stages never count)."""
     return and_(col(Stage.published).is_(True), col(Stage.deleted_at).is_(None))
 
 
-def _visible_exchange() -> ColumnElement[bool]:
+def visible_exchange() -> ColumnElement[bool]:
     return and_(col(Exchange.published).is_(True), col(Exchange.deleted_at).is_(None))
 
 
@@ -77,7 +77,7 @@ def stage_sums_by_exchange(
     query = (
         select(col(Stage.exchange_id), col(StageSide.key), *_stage_sums_columns())
         .join(Stage, col(Stage.id) == StageSide.stage_id)
-        .where(col(Stage.exchange_id).in_(ids), _counted_stage())
+        .where(col(Stage.exchange_id).in_(ids), counted_stage())
         .group_by(col(Stage.exchange_id), col(StageSide.key))
     )
     return {(row[0], row[1]): _stage_sums(row[2:]) for row in session.execute(query)}
@@ -148,12 +148,12 @@ def list_exchanges(session: Session) -> list[ExchangePublic]:
     """Published exchanges, most recent activity first, each with its tally."""
     last_stage = (
         select(func.max(Stage.date))
-        .where(col(Stage.exchange_id) == Exchange.id, _counted_stage())
+        .where(col(Stage.exchange_id) == Exchange.id, counted_stage())
         .scalar_subquery()
     )
     query = (
         select(Exchange)
-        .where(_visible_exchange())
+        .where(visible_exchange())
         .order_by(
             func.coalesce(last_stage, Exchange.agreed_on).desc().nulls_last(),
             col(Exchange.id).desc(),
@@ -163,7 +163,7 @@ def list_exchanges(session: Session) -> list[ExchangePublic]:
 
 
 def get_exchange_row(session: Session, *, slug: str) -> Exchange | None:
-    query = select(Exchange).where(col(Exchange.slug) == slug, _visible_exchange())
+    query = select(Exchange).where(col(Exchange.slug) == slug, visible_exchange())
     return session.scalars(query).one_or_none()
 
 
@@ -194,15 +194,16 @@ def exchange_sources(session: Session, *, exchange_id: int | None) -> list[Sourc
 def list_stages(session: Session, *, exchange: Exchange) -> list[StagePublic]:
     stages = session.scalars(
         select(Stage)
-        .where(col(Stage.exchange_id) == exchange.id, _counted_stage())
+        .where(col(Stage.exchange_id) == exchange.id, counted_stage())
         .order_by(col(Stage.date), col(Stage.id))
     ).all()
-    return _stage_publics(session, stages, exchange_slug=exchange.slug)
+    return stage_publics(session, stages, slugs={exchange.id: exchange.slug})
 
 
-def _stage_publics(
-    session: Session, stages: Sequence[Stage], *, exchange_slug: str
+def stage_publics(
+    session: Session, stages: Sequence[Stage], *, slugs: dict[int | None, str]
 ) -> list[StagePublic]:
+    """Stages with their sides and sources, in three queries whatever the number of stages."""
     ids = [stage.id for stage in stages]
     sides: dict[int, list[StageSidePublic]] = defaultdict(list)
     for side in session.scalars(
@@ -221,7 +222,7 @@ def _stage_publics(
         StagePublic.model_validate(
             stage,
             update={
-                "exchange": exchange_slug,
+                "exchange": slugs[stage.exchange_id],
                 "sides": sides[stage.id],
                 "sources": sources[stage.id],
             },
@@ -245,14 +246,14 @@ def totals(session: Session) -> TotalsPublic:
                 col(ExchangeSide.key) == StageSide.key,
             ),
         )
-        .where(_counted_stage(), _visible_exchange())
+        .where(counted_stage(), visible_exchange())
         .group_by(col(ExchangeSide.name))
     )
     sums = {row[0]: _stage_sums(row[1:]) for row in session.execute(sums_query)}
     count_query = (
         select(col(ExchangeSide.name), func.count(func.distinct(ExchangeSide.exchange_id)))
         .join(Exchange, col(Exchange.id) == ExchangeSide.exchange_id)
-        .where(_visible_exchange())
+        .where(visible_exchange())
         .group_by(col(ExchangeSide.name))
         .order_by(func.count(func.distinct(ExchangeSide.exchange_id)).desc(), ExchangeSide.name)
     )
@@ -400,6 +401,16 @@ def create_stage(
         reason=reason,
     )
     return stage
+
+
+def side_names(session: Session) -> dict[tuple[str, str], str]:
+    """(exchange slug, side key) -> side name, for exports."""
+    rows = session.execute(
+        select(col(Exchange.slug), col(ExchangeSide.key), col(ExchangeSide.name)).join(
+            ExchangeSide, col(ExchangeSide.exchange_id) == Exchange.id
+        )
+    )
+    return {(slug, key): name for slug, key, name in rows}
 
 
 def exchange_slugs(session: Session) -> set[str]:

@@ -1,12 +1,49 @@
-"""The public JSON API, /api/v1: exchanges with their tallies, and all-time totals."""
+"""The public JSON API, /api/v1: exchanges with their tallies, totals, the stage timeline, CSV."""
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
 
-from app import crud
-from app.deps import SessionDep
-from app.models import ExchangeDetail, ExchangePublic, TotalsPublic
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from app import crud, exports
+from app.deps import SessionDep, TimelineFiltersDep
+from app.models import ExchangeDetail, ExchangePublic, StagePublic, TotalsPublic
+from app.timeline import MAX_PAGE_SIZE, PAGE_SIZE, TimelineFilters, timeline_page
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+EXPORT_PAGE_SIZE = 1000
+
+
+class StagesPage(BaseModel):
+    stages: list[StagePublic]
+    next: str | None
+
+
+def _all_stages(session: SessionDep, filters: TimelineFilters) -> list[StagePublic]:
+    stages: list[StagePublic] = []
+    while True:
+        page = timeline_page(session, filters, size=EXPORT_PAGE_SIZE)
+        stages += page.stages
+        if page.next is None:
+            return stages
+        filters = TimelineFilters(**{**vars(filters), "page": page.next})
+
+
+def _csv(body: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _exchange_or_404(session: SessionDep, slug: str) -> ExchangeDetail:
+    exchange = crud.get_exchange(session, slug=slug)
+    if exchange is None:
+        raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
+    return exchange
 
 
 @router.get("/exchanges")
@@ -18,13 +55,39 @@ def list_exchanges(session: SessionDep) -> list[ExchangePublic]:
 @router.get("/exchanges/{slug}", responses={404: {"description": "No published exchange"}})
 def get_exchange(slug: str, session: SessionDep) -> ExchangeDetail:
     """One exchange with its tally, its sources and its published stages, oldest first."""
-    exchange = crud.get_exchange(session, slug=slug)
-    if exchange is None:
-        raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
-    return exchange
+    return _exchange_or_404(session, slug)
+
+
+@router.get("/exchanges/{slug}/stages.csv", response_class=Response)
+def exchange_stages_csv(slug: str, session: SessionDep) -> Response:
+    """The exchange's published stages as CSV, one row per stage and side, oldest first."""
+    exchange = _exchange_or_404(session, slug)
+    return _csv(exports.stages_csv(exchange.stages, crud.side_names(session)), f"{slug}-stages.csv")
 
 
 @router.get("/totals")
 def totals(session: SessionDep) -> TotalsPublic:
     """All-time totals over every published exchange, one entry per side name."""
     return crud.totals(session)
+
+
+@router.get("/stages")
+def list_stages(
+    request: Request,
+    session: SessionDep,
+    filters: TimelineFiltersDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Stages per page")] = PAGE_SIZE,
+) -> StagesPage:
+    """Published stages across exchanges, newest first, with the timeline's filters."""
+    result = timeline_page(session, filters, size=limit)
+    next_url = None
+    if result.next is not None:
+        next_url = str(request.url.include_query_params(page=str(result.next)))
+    return StagesPage(stages=result.stages, next=next_url)
+
+
+@router.get("/stages.csv", response_class=Response)
+def stages_csv(session: SessionDep, filters: TimelineFiltersDep) -> Response:
+    """Every published stage matching the filters as CSV, one row per stage and side."""
+    stages = _all_stages(session, filters)
+    return _csv(exports.stages_csv(stages, crud.side_names(session)), "swaptally-stages.csv")

@@ -1,0 +1,168 @@
+"""The timeline of published stages across exchanges: filters and keyset pages.
+
+A page costs the same on 200 or 20,000 stages: rows come in (date, id) order from the
+ix_stage_date_id index, and the next page starts after the last row seen instead of at an offset.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
+from sqlmodel import Session, col
+
+from app.crud import counted_stage, stage_publics, visible_exchange
+from app.models import STAGE_STATUSES, Exchange, ExchangeSide, Source, Stage, StagePublic
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+CURSOR_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2})~(\d+)")
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be used; `field` names the query parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Cursor:
+    date: dt.date
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()}~{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor":
+        match = CURSOR_PATTERN.fullmatch(text)
+        try:
+            if match is None:
+                raise ValueError(text)
+            return cls(date=dt.date.fromisoformat(match[1]), id=int(match[2]))
+        except ValueError:
+            raise FilterError("page", "not a page of this timeline; start from page 1") from None
+
+
+@dataclass(frozen=True)
+class TimelineFilters:
+    exchange: str | None = None
+    side: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    status: str | None = None
+    q: str | None = None
+    page: Cursor | None = None
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> "TimelineFilters":
+        """Read the query string leniently: empty means no filter; bad values raise FilterError."""
+
+        def text(name: str) -> str | None:
+            value = params.get(name, "").strip()
+            return value or None
+
+        def day(name: str) -> dt.date | None:
+            value = text(name)
+            if value is None:
+                return None
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise FilterError(name, "use a date like 2025-05-23") from None
+
+        status = text("status")
+        if status is not None and status not in STAGE_STATUSES:
+            raise FilterError("status", f"choose one of {', '.join(STAGE_STATUSES)}")
+        date_from, date_to = day("from"), day("to")
+        if date_from and date_to and date_from > date_to:
+            raise FilterError("to", "the end date is before the start date")
+        page = text("page")
+        return cls(
+            exchange=text("exchange"),
+            side=text("side"),
+            date_from=date_from,
+            date_to=date_to,
+            status=status,
+            q=text("q"),
+            page=Cursor.parse(page) if page else None,
+        )
+
+    def query_params(self, *, page: Cursor | None = None) -> dict[str, str]:
+        """These filters as a query string (for permalinks and the next page)."""
+        params = {
+            "exchange": self.exchange,
+            "side": self.side,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "status": self.status,
+            "q": self.q,
+            "page": str(page) if page else None,
+        }
+        return {name: value for name, value in params.items() if value}
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    stages: list[StagePublic]
+    next: Cursor | None
+
+
+def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
+    conditions = [counted_stage(), visible_exchange()]
+    if filters.exchange:
+        conditions.append(col(Exchange.slug) == filters.exchange)
+    if filters.side:
+        side = filters.side.lower()
+        conditions.append(
+            exists().where(
+                col(ExchangeSide.exchange_id) == Stage.exchange_id,
+                or_(func.lower(ExchangeSide.name) == side, col(ExchangeSide.key) == side),
+            )
+        )
+    if filters.date_from:
+        conditions.append(col(Stage.date) >= filters.date_from)
+    if filters.date_to:
+        conditions.append(col(Stage.date) <= filters.date_to)
+    if filters.status:
+        conditions.append(col(Stage.status) == filters.status)
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        conditions.append(
+            or_(
+                func.lower(Stage.notes).like(pattern),
+                exists().where(
+                    col(Source.stage_id) == Stage.id,
+                    or_(
+                        func.lower(Source.claim).like(pattern),
+                        func.lower(Source.publisher).like(pattern),
+                        func.lower(Source.url).like(pattern),
+                    ),
+                ),
+            )
+        )
+    if filters.page:
+        conditions.append(
+            tuple_(col(Stage.date), col(Stage.id)) < tuple_(filters.page.date, filters.page.id)
+        )
+    return conditions
+
+
+def timeline_page(
+    session: Session, filters: TimelineFilters, *, size: int = PAGE_SIZE
+) -> TimelinePage:
+    """Published stages, newest first, matching the filters; one page after `filters.page`."""
+    rows = session.execute(
+        select(Stage, col(Exchange.slug))
+        .join(Exchange, col(Exchange.id) == Stage.exchange_id)
+        .where(and_(*_conditions(filters)))
+        .order_by(col(Stage.date).desc(), col(Stage.id).desc())
+        .limit(size + 1)
+    ).all()
+    stages = [stage for stage, _ in rows[:size]]
+    slugs: dict[int | None, str] = {stage.exchange_id: slug for stage, slug in rows}
+    last = stages[-1] if len(rows) > size else None
+    next_cursor = Cursor(date=last.date, id=last.id) if last and last.id is not None else None
+    return TimelinePage(stages=stage_publics(session, stages, slugs=slugs), next=next_cursor)

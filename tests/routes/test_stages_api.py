@@ -1,0 +1,120 @@
+"""The stage timeline API and CSV exports: filters, keyset pages, and spreadsheet-safe cells."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories import SOURCE, add_stage, make_exchange, stage_data
+
+
+@pytest.fixture
+def two_exchanges(session: Session) -> None:
+    istanbul = make_exchange(session, stage_data(a=(270, 120), date=dt.date(2025, 5, 23)))
+    add_stage(
+        session, istanbul, stage_data(a=(307, 0), date=dt.date(2025, 5, 24), status="reported")
+    )
+    add_stage(
+        session,
+        istanbul,
+        stage_data(a=(303, 0), date=dt.date(2025, 5, 25), notes="Day 3, Mariupol defenders"),
+    )
+    make_exchange(
+        session,
+        stage_data(
+            a=(10, 0),
+            date=dt.date(2024, 1, 3),
+            status="disputed",
+            sources=[SOURCE | {"publisher": "TASS", "claim": "Russian MoD figure"}],
+        ),
+        slug="belarus-swap",
+        sides=[{"key": "a", "name": "Ukraine"}, {"key": "b", "name": "Belarus"}],
+    )
+
+
+def dates(client: TestClient, query: str) -> list[str]:
+    response = client.get(f"/api/v1/stages?{query}")
+    assert response.status_code == 200, response.text
+    return [stage["date"] for stage in response.json()["stages"]]
+
+
+@pytest.mark.usefixtures("two_exchanges")
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["2025-05-25", "2025-05-24", "2025-05-23", "2024-01-03"]),
+        ("exchange=belarus-swap", ["2024-01-03"]),
+        ("side=Russia", ["2025-05-25", "2025-05-24", "2025-05-23"]),
+        ("side=belarus", ["2024-01-03"]),
+        ("from=2025-05-24", ["2025-05-25", "2025-05-24"]),
+        ("to=2025-05-23", ["2025-05-23", "2024-01-03"]),
+        ("status=reported", ["2025-05-24"]),
+        ("q=mariupol", ["2025-05-25"]),
+        ("q=tass", ["2024-01-03"]),
+        ("exchange=istanbul-1000-for-1000&from=2025-05-24&status=confirmed", ["2025-05-25"]),
+        ("side=Ukraine&to=2025-05-24&q=example", ["2025-05-24", "2025-05-23", "2024-01-03"]),
+        ("from=&to=&status=", ["2025-05-25", "2025-05-24", "2025-05-23", "2024-01-03"]),
+    ],
+)
+def test_filters_alone_and_combined(client: TestClient, query: str, expected: list[str]) -> None:
+    assert dates(client, query) == expected
+
+
+@pytest.mark.usefixtures("two_exchanges")
+def test_pages_follow_next_links_without_gaps(client: TestClient) -> None:
+    first = client.get("/api/v1/stages?limit=3").json()
+    assert [s["date"] for s in first["stages"]] == ["2025-05-25", "2025-05-24", "2025-05-23"]
+    assert first["next"] is not None
+    second = client.get(first["next"]).json()
+    assert [s["date"] for s in second["stages"]] == ["2024-01-03"]
+    assert second["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("from=yesterday", "from"), ("to=2025-13-01", "to"), ("status=rumoured", "status"),
+     ("page=abc", "page"), ("from=2025-05-25&to=2025-05-01", "to"), ("limit=0", "limit")],
+)  # fmt: skip
+def test_bad_filter_is_a_422_naming_the_field(client: TestClient, query: str, field: str) -> None:
+    response = client.get(f"/api/v1/stages?{query}")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", field]
+
+
+@pytest.mark.usefixtures("two_exchanges")
+def test_csv_has_one_row_per_stage_and_side(client: TestClient) -> None:
+    response = client.get("/api/v1/exchanges/istanbul-1000-for-1000/stages.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["date"], r["side_name"], r["people"]) for r in rows] == [
+        ("2025-05-23", "Ukraine", "390"), ("2025-05-23", "Russia", "390"),
+        ("2025-05-24", "Ukraine", "307"), ("2025-05-24", "Russia", "307"),
+        ("2025-05-25", "Ukraine", "303"), ("2025-05-25", "Russia", "303"),
+    ]  # fmt: skip
+    assert rows[0]["remains"] == ""
+    assert rows[0]["source_urls"] == "https://example.org/report"
+
+
+def test_csv_defuses_formulas(client: TestClient, session: Session) -> None:
+    make_exchange(
+        session,
+        stage_data(
+            notes='=HYPERLINK("http://evil.example","x")',
+            sources=[SOURCE | {"publisher": "@SUM(A1)"}],
+        ),
+        sides=[{"key": "a", "name": "-Ukraine"}, {"key": "b", "name": "+Russia"}],
+    )
+    rows = list(csv.reader(io.StringIO(client.get("/api/v1/stages.csv?side=a").text)))
+    header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    assert header[:3] == ["exchange", "stage_id", "date"]
+    assert first["notes"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert (first["side_name"], first["source_publishers"]) == ("'-Ukraine", "'@SUM(A1)")
+    assert (first["military"], first["people"]) == ("270", "390")
+
+
+def test_csv_for_unknown_exchange_is_404(client: TestClient) -> None:
+    assert client.get("/api/v1/exchanges/nope/stages.csv").status_code == 404
