@@ -288,6 +288,7 @@ class StagePublic(SQLModel):
     notes: str
     sides: list[StageSidePublic]
     sources: list[SourcePublic]
+    updated_at: dt.datetime
 
 
 class ExchangePublic(SQLModel):
