@@ -232,6 +232,40 @@ def stage_publics(
     ]
 
 
+def exchange_choices(session: Session) -> list[tuple[str, str]]:
+    """(slug, title) of every published exchange, for filter menus."""
+    query = select(col(Exchange.slug), col(Exchange.title)).where(visible_exchange())
+    return [(slug, title) for slug, title in session.execute(query.order_by(col(Exchange.title)))]
+
+
+def side_name_choices(session: Session) -> list[str]:
+    query = (
+        select(col(ExchangeSide.name))
+        .join(Exchange, col(Exchange.id) == ExchangeSide.exchange_id)
+        .where(visible_exchange())
+        .distinct()
+        .order_by(col(ExchangeSide.name))
+    )
+    return list(session.scalars(query))
+
+
+def corrections(session: Session, *, stage_ids: list[int]) -> dict[int, list[Revision]]:
+    """Changes to published stages, with the editor's reason, oldest first, by stage id."""
+    query = (
+        select(Revision)
+        .where(
+            col(Revision.entity) == "stage",
+            col(Revision.action) == "update",
+            col(Revision.entity_id).in_(stage_ids),
+        )
+        .order_by(col(Revision.at), col(Revision.id))
+    )
+    found: dict[int, list[Revision]] = defaultdict(list)
+    for revision in session.scalars(query):
+        found[revision.entity_id].append(revision)
+    return found
+
+
 def totals(session: Session) -> TotalsPublic:
     """All-time sums over every published exchange, one entry per side name."""
     sums_query = (
@@ -269,6 +303,12 @@ def totals(session: Session) -> TotalsPublic:
             )
         )
     return TotalsPublic(sides=sides)
+
+
+def exchange_titles(session: Session, *, slugs: Iterable[str]) -> dict[str, str]:
+    """Exchange slug -> title for the given slugs, so feeds can name each stage's exchange."""
+    query = select(col(Exchange.slug), col(Exchange.title)).where(col(Exchange.slug).in_(slugs))
+    return dict(session.execute(query).tuples().all())
 
 
 # ---- writes ------------------------------------------------------------------------------

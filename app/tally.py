@@ -85,11 +85,3 @@ def bar_fraction(percent: float | None) -> float:
         return 0.0
     return min(max(percent / 100, 0.0), 1.0)
 
-
-def day_label(stages_count: int, planned_stages: int | None) -> str:
-    """ "day 2 of 3" where the plan is known, "day 2" otherwise; empty before the first stage."""
-    if stages_count == 0:
-        return ""
-    if planned_stages:
-        return f"day {stages_count} of {planned_stages}"
-    return f"day {stages_count}"

@@ -1,31 +1,55 @@
 """Templates, their filters, and the one helper that decides page or fragment."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from starlette.responses import Response
 
-from app import tally
+from app import i18n, tally
 from app.settings import PROJECT_ROOT
 
-
-def format_count(value: int | None) -> str:
-    """1000 -> "1,000"; unknown -> "undisclosed"."""
-    return "undisclosed" if value is None else f"{value:,}"
+LocalizedTemplates = dict[str, Jinja2Templates]
 
 
-def format_percent(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f} %"
+def make_templates() -> LocalizedTemplates:
+    """One template environment per language, each with its catalogue and formats installed."""
+    translations = i18n.load_translations(PROJECT_ROOT / "locale")
+    localized = {}
+    for locale in i18n.LOCALES:
+        env = Environment(
+            loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+            autoescape=True,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(translations[locale], newstyle=True)  # type: ignore[attr-defined]
+        formats = i18n.Formats(locale)
+        env.filters["count"] = formats.count
+        env.filters["percent"] = formats.percent
+        env.filters["date"] = formats.date
+        env.filters["datetime"] = formats.datetime
+        env.globals["locale"] = locale
+        env.globals["locales"] = i18n.LOCALES
+        env.globals["bar_fraction"] = tally.bar_fraction
+        env.globals["lang_url"] = lang_url
+        env.globals["query_url"] = query_url
+        localized[locale] = Jinja2Templates(env=env)
+    return localized
 
 
-def make_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
-    templates.env.filters["count"] = format_count
-    templates.env.filters["percent"] = format_percent
-    templates.env.globals["bar_fraction"] = tally.bar_fraction
-    templates.env.globals["day_label"] = tally.day_label
-    return templates
+def lang_url(request: Request, locale: str) -> str:
+    """This page's address in another language (relative, so it works behind any proxy)."""
+    query = request.query_params.multi_items()
+    kept = [(k, v) for k, v in query if k != "lang"] + [("lang", locale)]
+    return f"{request.url.path}?{urlencode(kept)}"
+
+
+def query_url(path: str, params: dict[str, str]) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
 
 
 def render(
@@ -36,15 +60,23 @@ def render(
     fragment: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    """Render the page, or only its partial for an htmx request (not a history restore)."""
-    templates: Jinja2Templates = request.app.state.templates
+    """Render the page in the request's language, or only its partial for an htmx request.
+
+    A history restore asks for the whole page even though it comes from htmx.
+    """
+    locale, chosen = i18n.negotiate(request)
+    templates: LocalizedTemplates = request.app.state.templates
     wants_fragment = (
         fragment is not None
         and request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
-    response = templates.TemplateResponse(
-        request, fragment if wants_fragment and fragment else page, context, status_code=status_code
-    )
-    response.headers["Vary"] = "HX-Request"
+    name = fragment if wants_fragment and fragment else page
+    response = templates[locale].TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
+    response.headers["Content-Language"] = locale
+    if chosen:
+        response.set_cookie(
+            i18n.LANG_COOKIE, locale, max_age=i18n.LANG_COOKIE_MAX_AGE, samesite="lax"
+        )
     return response

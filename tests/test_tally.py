@@ -6,7 +6,6 @@ from app.tally import (
     Counts,
     StageSums,
     bar_fraction,
-    day_label,
     percent_of,
     remaining_of,
     side_tally,
@@ -123,10 +122,3 @@ def test_remaining_is_never_negative(
 @pytest.mark.parametrize(("percent", "fraction"), [(None, 0.0), (39.0, 0.39), (150.0, 1.0)])
 def test_bar_is_clamped(percent: float | None, fraction: float) -> None:
     assert bar_fraction(percent) == fraction
-
-
-@pytest.mark.parametrize(
-    ("stages", "planned", "label"), [(0, 3, ""), (2, 3, "day 2 of 3"), (2, None, "day 2")]
-)
-def test_day_label(stages: int, planned: int | None, label: str) -> None:
-    assert day_label(stages, planned) == label

@@ -1,17 +1,76 @@
-"""Pages for journalists and readers."""
+"""Pages for journalists and readers: dashboard, exchange pages, the timeline."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from app import crud
+from app.chart import cumulative_chart
 from app.deps import SessionDep
+from app.models import EXCHANGE_STATUSES, STAGE_STATUSES
 from app.templating import render
+from app.timeline import FilterError, TimelineFilters, timeline_page
 
 router = APIRouter(default_response_class=HTMLResponse)
+LATEST_STAGES = 6
+# The dashboard leads with what is happening now.
+DASHBOARD_ORDER = {"in_progress": 0, "announced": 1, "stalled": 2, "completed": 3}
+assert set(DASHBOARD_ORDER) == set(EXCHANGE_STATUSES)
 
 
 @router.get("/")
 def dashboard(request: Request, session: SessionDep) -> Response:
-    context = {"exchanges": crud.list_exchanges(session), "totals": crud.totals(session)}
+    exchanges = sorted(crud.list_exchanges(session), key=lambda e: DASHBOARD_ORDER[e.status])
+    context = {
+        "exchanges": exchanges,
+        "totals": crud.totals(session),
+        "latest": timeline_page(session, TimelineFilters(), size=LATEST_STAGES).stages,
+        "titles": dict(crud.exchange_choices(session)),
+    }
     return render(request, "public/dashboard.html", context)
+
+
+@router.get("/exchanges/{slug}")
+def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
+    exchange = crud.get_exchange(session, slug=slug)
+    if exchange is None:
+        raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
+    context = {
+        "exchange": exchange,
+        "chart": cumulative_chart(exchange),
+        "corrections": crud.corrections(session, stage_ids=[s.id for s in exchange.stages]),
+        "side_names": {side.key: side.name for side in exchange.sides},
+        "base_url": request.app.state.settings.base_url.rstrip("/"),
+    }
+    return render(request, "public/exchange.html", context)
+
+
+@router.get("/timeline")
+def show_timeline(request: Request, session: SessionDep) -> Response:
+    params = dict(request.query_params)
+    errors: dict[str, str] = {}
+    try:
+        filters = TimelineFilters.from_query(params)
+    except FilterError as error:
+        errors[error.field] = str(error)
+        filters = TimelineFilters()
+    page = timeline_page(session, filters) if not errors else None
+    exchange_choices = crud.exchange_choices(session)
+    context = {
+        "filters": filters,
+        "form": params,
+        "errors": errors,
+        "page": page,
+        "exchange_choices": exchange_choices,
+        "side_choices": crud.side_name_choices(session),
+        "statuses": STAGE_STATUSES,
+        "next_query": filters.query_params(page=page.next) if page and page.next else None,
+        "titles": dict(exchange_choices),
+    }
+    return render(
+        request,
+        "public/timeline.html",
+        context,
+        fragment="public/_timeline_results.html",
+        status_code=400 if errors else 200,
+    )

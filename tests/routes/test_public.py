@@ -1,45 +1,198 @@
-"""The home page lists exchanges with their tallies, and serves htmx from npm."""
+"""Public pages: dashboard, exchange page, language choice; each asserts the figures it shows."""
 
-import re
+import datetime as dt
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import make_exchange, stage_data
+from app.models import Revision
+from tests.factories import SOURCE, add_stage, make_exchange, stage_data
+from tests.html import parse, text, texts
 
 
 def test_dashboard_shows_each_side_against_its_target(client: TestClient, session: Session) -> None:
     make_exchange(session, stage_data(a=(270, 120), b=(270, None)))
     response = client.get("/")
     assert response.status_code == 200
-    assert response.headers["vary"] == "HX-Request"
-    article = re.search(
-        r'<article class="exchange" id="exchange-istanbul-1000-for-1000">(.*?)</article>',
-        response.text,
-        re.S,
-    )
+    assert response.headers["vary"] == "HX-Request, Accept-Language, Cookie"
+    page = parse(response.text)
+    article = page.select_one("#exchange-istanbul-1000-for-1000")
     assert article is not None
-    figures = [
-        " ".join(re.sub(r"<[^>]+>", "", f).split())
-        for f in re.findall(r'<p class="figure">(.*?)</p>', article.group(1), re.S)
-    ]
-    assert figures == [
+    assert texts(article, ".figure") == [
         "390 of 1,000 returned to Ukraine (39.0 %)",
         "at least 270 of 1,000 returned to Russia (27.0 %)",
     ]
+    assert text(article.select_one(".meta")) == "in progress · day 1 of 3 · agreed 16 May 2025"
+    assert [bar["style"] for bar in article.select(".bar span")] == ["width: 39.0%", "width: 27.0%"]
+
+
+def test_dashboard_puts_exchanges_in_progress_first(client: TestClient, session: Session) -> None:
+    make_exchange(session, stage_data(date=dt.date(2025, 6, 1)), slug="done", status="completed")
+    make_exchange(session, stage_data(date=dt.date(2024, 1, 1)), slug="ongoing")
+    page = parse(client.get("/").text)
+    assert [a["id"] for a in page.select("article.exchange")] == [
+        "exchange-ongoing",
+        "exchange-done",
+    ]
+    assert texts(page, ".totals-list li") == [
+        "780 returned to Russia in 2 exchanges",
+        "780 returned to Ukraine in 2 exchanges",
+    ]
+    assert [li["id"] for li in page.select(".stage-list li")] == ["stage-1", "stage-2"]
+
+
+def test_over_target_shows_over_100_percent_with_a_full_bar(
+    client: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data(a=(1012, 0)), stage_data(a=(0, 0), date=dt.date(2025, 5, 24)))
+    article = parse(client.get("/").text).select_one("article.exchange")
+    assert article is not None
+    assert texts(article, ".figure")[0] == "1,012 of 1,000 returned to Ukraine (101.2 %)"
+    assert article.select(".bar span")[0]["style"] == "width: 100.0%"
+
+
+def test_side_with_nothing_disclosed_says_undisclosed(client: TestClient, session: Session) -> None:
+    make_exchange(session, stage_data(a=(100, 0), b=(None, None)), target=None)
+    article = parse(client.get("/").text).select_one("article.exchange")
+    assert article is not None
+    assert texts(article, ".figure") == [
+        "100 returned to Ukraine",
+        "undisclosed returned to Russia",
+    ]
+
+
+def test_exchange_page_tells_the_whole_story(client: TestClient, session: Session) -> None:
+    exchange = make_exchange(
+        session,
+        stage_data(a=(270, 120), sources=[SOURCE | {"published_at": "2025-05-23"}]),
+        mediators=["Türkiye"],
+        venue="Istanbul",
+    )
+    add_stage(
+        session, exchange, stage_data(a=(307, 0), date=dt.date(2025, 5, 24), status="reported")
+    )
+    response = client.get("/exchanges/istanbul-1000-for-1000")
+    assert response.status_code == 200
+    page = parse(response.text)
+    assert text(page.select_one("h1")) == "Istanbul 1,000 for 1,000"
+    assert texts(page, ".tally .figure") == [
+        "697 of 1,000 returned to Ukraine (69.7 %)",
+        "697 of 1,000 returned to Russia (69.7 %)",
+    ]
+    assert texts(page, ".tally .breakdown") == ["military 577 · civilians 120"] * 2
+    assert texts(page, ".agreement dd")[:3] == ["16 May 2025", "Istanbul", "Türkiye"]
+    assert texts(page, ".stage h3") == ["23 May 2025 confirmed", "24 May 2025 reported"]
+    first_stage = page.select_one(".stage")
+    assert first_stage is not None
+    assert texts(first_stage, "tbody tr") == ["Ukraine 270 120 390 —", "Russia 270 120 390 —"]
+    assert texts(first_stage, ".sources li") == [
+        "Example Wire (23 May 2025): Both sides confirmed."
+    ]
+    assert page.select_one('meta[property="og:title"]')["content"] == "Istanbul 1,000 for 1,000"  # type: ignore[index]
+    assert page.select_one('meta[property="og:description"]')["content"] == (  # type: ignore[index]
+        "Ukraine: 697 / 1,000; Russia: 697 / 1,000"
+    )
+    assert [a["href"] for a in page.select(".downloads a")] == [
+        "/api/v1/exchanges/istanbul-1000-for-1000/stages.csv",
+        "/api/v1/exchanges/istanbul-1000-for-1000",
+        "/exchanges/istanbul-1000-for-1000/feed.atom",
+    ]
+
+
+def test_exchange_chart_is_svg_with_a_text_alternative(
+    client: TestClient, session: Session
+) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, 120)))
+    add_stage(session, exchange, stage_data(a=(307, 0), date=dt.date(2025, 5, 24)))
+    page = parse(client.get("/exchanges/istanbul-1000-for-1000").text)
+    svg = page.select_one("figure.chart svg")
+    assert svg is not None
+    assert svg["role"] == "img"
+    assert text(svg.select_one("title")) == "People returned, cumulative, by stage"
+    assert text(svg.select_one("desc")) == (
+        "Ukraine: 697 after 2 stages; Russia: 697 after 2 stages; target 1,000"
+    )
+    assert len(svg.select("polyline.series")) == 2
+    assert len(svg.select("line.target")) == 1
+    assert texts(page, "figure.chart table tbody tr") == [
+        "23 May 2025 390 390",
+        "24 May 2025 697 697",
+    ]
+
+
+def test_correction_note_is_shown_on_the_stage(client: TestClient, session: Session) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, 120)))
+    session.add(
+        Revision(
+            entity="stage",
+            entity_id=1,
+            action="update",
+            actor="editor@example.org",
+            at=dt.datetime(2025, 5, 24, 9, 30, tzinfo=dt.UTC),
+            reason="Ministry revised civilians from 110 to 120",
+        )
+    )
+    session.commit()
+    page = parse(client.get(f"/exchanges/{exchange.slug}").text)
+    assert texts(page, ".correction") == [
+        "Correction (24 May 2025, 09:30 UTC): Ministry revised civilians from 110 to 120"
+    ]
+
+
+def test_unknown_exchange_page_is_404(client: TestClient) -> None:
+    assert client.get("/exchanges/nope").status_code == 404
 
 
 def test_user_text_is_escaped(client: TestClient, session: Session) -> None:
-    make_exchange(session, title="<script>alert(1)</script>")
-    text = client.get("/").text
-    assert "<script>alert(1)</script>" not in text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    make_exchange(
+        session, stage_data(notes="<img src=x onerror=alert(1)>"), title="<script>x</script>"
+    )
+    for url in ("/", "/exchanges/istanbul-1000-for-1000", "/timeline"):
+        body = client.get(url).text
+        assert "<script>x</script>" not in body
+        assert "<img src=x" not in body
+
+
+def test_ukrainian_pages_use_ukrainian_numbers_and_dates(
+    client: TestClient, session: Session
+) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, 120)))
+    add_stage(session, exchange, stage_data(a=(307, 0), date=dt.date(2024, 5, 25), b=(307, None)))
+    response = client.get("/exchanges/istanbul-1000-for-1000?lang=uk")
+    page = parse(response.text)
+    assert page.html["lang"] == "uk"  # type: ignore[index]
+    assert response.headers["content-language"] == "uk"
+    assert texts(page, ".tally .figure") == [
+        "Ukraine: повернуто 697 з 1 000 (69,7 %)",
+        "Russia: повернуто щонайменше 697 з 1 000 (69,7 %)",
+    ]
+    assert texts(page, ".stage h3") == [
+        "25 травня 2024 р. підтверджено",
+        "23 травня 2025 р. підтверджено",
+    ]
+
+
+def test_language_is_remembered_by_a_cookie(client: TestClient) -> None:
+    first = client.get("/?lang=uk")
+    assert first.cookies.get("lang") == "uk"
+    assert parse(client.get("/").text).html["lang"] == "uk"  # type: ignore[index]
+    client.cookies.clear()
+    page = parse(client.get("/", headers={"Accept-Language": "uk-UA,uk;q=0.9,en;q=0.5"}).text)
+    assert page.html["lang"] == "uk"  # type: ignore[index]
+    assert parse(client.get("/").text).html["lang"] == "en"  # type: ignore[index]
+
+
+def test_every_page_links_to_the_other_language(client: TestClient) -> None:
+    page = parse(client.get("/timeline?status=confirmed").text)
+    assert [a["href"] for a in page.select(".languages a")] == [
+        "/timeline?status=confirmed&lang=uk"
+    ]
 
 
 def test_htmx_is_served_from_the_npm_package(client: TestClient) -> None:
-    page = client.get("/").text
-    match = re.search(r'<script src="([^"]+htmx\.min\.js)"', page)
-    assert match is not None
-    script = client.get(match.group(1))
-    assert script.status_code == 200
-    assert "htmx" in script.text[:2000]
+    page = parse(client.get("/").text)
+    script = page.select_one('script[src$="htmx.min.js"]')
+    assert script is not None
+    response = client.get(str(script["src"]))
+    assert response.status_code == 200
+    assert "htmx" in response.text[:2000]

@@ -1,0 +1,129 @@
+"""The timeline page: filters as permalinks, htmx fragments, the no-JavaScript path, errors."""
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories import SOURCE, add_stage, make_exchange, stage_data
+from tests.html import parse, text, texts
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def stages(session: Session) -> None:
+    istanbul = make_exchange(session, stage_data(a=(270, 120), date=dt.date(2025, 5, 23)))
+    add_stage(
+        session, istanbul, stage_data(a=(307, 0), date=dt.date(2025, 5, 24), status="reported")
+    )
+    add_stage(
+        session, istanbul, stage_data(a=(303, 0), date=dt.date(2025, 5, 25), notes="Mariupol")
+    )
+    make_exchange(
+        session,
+        stage_data(
+            a=(10, 0),
+            b=(None, None),
+            date=dt.date(2024, 1, 3),
+            status="disputed",
+            sources=[SOURCE | {"publisher": "TASS"}],
+        ),
+        slug="belarus-swap",
+        title="Belarus swap",
+        sides=[{"key": "a", "name": "Ukraine"}, {"key": "b", "name": "Belarus"}],
+    )
+
+
+def shown(client: TestClient, query: str, headers: dict[str, str] | None = None) -> list[str]:
+    response = client.get(f"/timeline?{query}", headers=headers or {})
+    assert response.status_code == 200, response.text
+    return [li.time["datetime"] for li in parse(response.text).select(".stage-list li")]  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("stages")
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["2025-05-25", "2025-05-24", "2025-05-23", "2024-01-03"]),
+        ("exchange=belarus-swap", ["2024-01-03"]),
+        ("side=Belarus", ["2024-01-03"]),
+        ("from=2025-05-24", ["2025-05-25", "2025-05-24"]),
+        ("to=2024-12-31", ["2024-01-03"]),
+        ("status=disputed", ["2024-01-03"]),
+        ("q=MARIUPOL", ["2025-05-25"]),
+        ("q=tass", ["2024-01-03"]),
+        ("side=Russia&status=confirmed&from=2025-05-24&q=mariupol", ["2025-05-25"]),
+        ("exchange=belarus-swap&status=confirmed", []),
+    ],
+)
+def test_filters_alone_and_combined(client: TestClient, query: str, expected: list[str]) -> None:
+    assert shown(client, query) == expected
+
+
+@pytest.mark.usefixtures("stages")
+def test_htmx_gets_only_the_results_fragment(client: TestClient) -> None:
+    fragment = client.get("/timeline?status=reported", headers=HTMX)
+    assert fragment.status_code == 200
+    assert fragment.headers["vary"].startswith("HX-Request")
+    assert "<html" not in fragment.text
+    assert parse(fragment.text).select_one("form") is None
+    assert shown(client, "status=reported", HTMX) == ["2025-05-24"]
+    restore = client.get(
+        "/timeline?status=reported", headers=HTMX | {"HX-History-Restore-Request": "true"}
+    )
+    assert parse(restore.text).select_one("form.filters") is not None
+
+
+@pytest.mark.usefixtures("stages")
+def test_the_page_is_a_permalink_that_keeps_the_form_filled(client: TestClient) -> None:
+    page = parse(client.get("/timeline?exchange=belarus-swap&status=disputed&q=tass").text)
+    form = page.select_one("form.filters")
+    assert form is not None
+    assert (form["method"], form["action"]) == ("get", "/timeline")
+    assert form["hx-push-url"] == "true"
+    assert form.select_one("#filter-exchange option[selected]")["value"] == "belarus-swap"  # type: ignore[index]
+    assert form.select_one("#filter-status option[selected]")["value"] == "disputed"  # type: ignore[index]
+    assert form.select_one("#filter-q")["value"] == "tass"  # type: ignore[index]
+    assert texts(page, ".stage-list li") == [
+        "3 January 2024 Belarus swap disputed 10 ⇄ undisclosed"
+    ]
+
+
+def test_pages_link_to_older_stages(client: TestClient, session: Session) -> None:
+    exchange = make_exchange(session, stage_data(date=dt.date(2022, 1, 1)))
+    for day in range(1, 55):
+        add_stage(session, exchange, stage_data(date=dt.date(2022, 1, 1) + dt.timedelta(days=day)))
+    first = parse(client.get("/timeline?status=confirmed").text)
+    assert len(first.select(".stage-list li")) == 50
+    older = first.select_one('.pager a[rel="next"]')
+    assert older is not None
+    assert older["href"] == older["hx-get"]
+    assert str(older["href"]).startswith("/timeline?status=confirmed&page=2022-01-06~")
+    second = parse(client.get(str(older["href"])).text)
+    assert [li.time["datetime"] for li in second.select(".stage-list li")] == [  # type: ignore[index]
+        "2022-01-05", "2022-01-04", "2022-01-03", "2022-01-02", "2022-01-01",
+    ]  # fmt: skip
+    assert second.select_one('.pager a[rel="next"]') is None
+    assert texts(second, ".pager a") == ["← Newest"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("from=soon", "from", "use a date like 2025-05-23"),
+        ("status=rumoured", "status", "choose one of reported, confirmed, disputed"),
+        ("from=2025-05-25&to=2025-05-01", "to", "the end date is before the start date"),
+        ("page=xyz", "page", "not a page of this timeline; start from page 1"),
+    ],
+)
+def test_bad_filter_shows_an_error_beside_the_field(
+    client: TestClient, query: str, field: str, message: str
+) -> None:
+    response = client.get(f"/timeline?{query}")
+    assert response.status_code == 400
+    page = parse(response.text)
+    assert text(page.select_one(f"#error-{field}")) == message
+    if field != "page":
+        assert page.select_one(f"#filter-{field}")["aria-invalid"] == "true"  # type: ignore[index]
