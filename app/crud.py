@@ -308,7 +308,7 @@ def totals(session: Session) -> TotalsPublic:
 def exchange_titles(session: Session, *, slugs: Iterable[str]) -> dict[str, str]:
     """Exchange slug -> title for the given slugs, so feeds can name each stage's exchange."""
     query = select(col(Exchange.slug), col(Exchange.title)).where(col(Exchange.slug).in_(slugs))
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 # ---- writes ------------------------------------------------------------------------------
@@ -443,14 +443,16 @@ def create_stage(
     return stage
 
 
-def side_names(session: Session) -> dict[tuple[str, str], str]:
-    """(exchange slug, side key) -> side name, for exports."""
-    rows = session.execute(
-        select(col(Exchange.slug), col(ExchangeSide.key), col(ExchangeSide.name)).join(
-            ExchangeSide, col(ExchangeSide.exchange_id) == Exchange.id
-        )
+def side_names(
+    session: Session, *, slugs: Iterable[str] | None = None
+) -> dict[tuple[str, str], str]:
+    """(exchange slug, side key) -> side name, for every exchange or only those in `slugs`."""
+    query = select(col(Exchange.slug), col(ExchangeSide.key), col(ExchangeSide.name)).join(
+        ExchangeSide, col(ExchangeSide.exchange_id) == Exchange.id
     )
-    return {(slug, key): name for slug, key, name in rows}
+    if slugs is not None:
+        query = query.where(col(Exchange.slug).in_(list(slugs)))
+    return {(slug, key): name for slug, key, name in session.execute(query)}
 
 
 def exchange_slugs(session: Session) -> set[str]:

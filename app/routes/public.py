@@ -21,11 +21,13 @@ assert set(DASHBOARD_ORDER) == set(EXCHANGE_STATUSES)
 @router.get("/")
 def dashboard(request: Request, session: SessionDep) -> Response:
     exchanges = sorted(crud.list_exchanges(session), key=lambda e: DASHBOARD_ORDER[e.status])
+    latest = timeline_page(session, TimelineFilters(), size=LATEST_STAGES).stages
     context = {
         "exchanges": exchanges,
         "totals": crud.totals(session),
-        "latest": timeline_page(session, TimelineFilters(), size=LATEST_STAGES).stages,
-        "titles": dict(crud.exchange_choices(session)),
+        "latest": latest,
+        "titles": {exchange.slug: exchange.title for exchange in exchanges},
+        "side_names": crud.side_names(session, slugs={stage.exchange for stage in latest}),
     }
     return render(request, "public/dashboard.html", context)
 
@@ -65,6 +67,9 @@ def show_timeline(request: Request, session: SessionDep) -> Response:
         "side_choices": crud.side_name_choices(session),
         "statuses": STAGE_STATUSES,
         "next_query": filters.query_params(page=page.next) if page and page.next else None,
+        "side_names": crud.side_names(
+            session, slugs={s.exchange for s in page.stages} if page else ()
+        ),
         "titles": dict(exchange_choices),
     }
     return render(

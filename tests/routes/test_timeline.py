@@ -87,7 +87,7 @@ def test_the_page_is_a_permalink_that_keeps_the_form_filled(client: TestClient) 
     assert form.select_one("#filter-status option[selected]")["value"] == "disputed"  # type: ignore[index]
     assert form.select_one("#filter-q")["value"] == "tass"  # type: ignore[index]
     assert texts(page, ".stage-list li") == [
-        "3 January 2024 Belarus swap disputed 10 ⇄ undisclosed"
+        "3 January 2024 Belarus swap disputed Ukraine 10 · Belarus undisclosed"
     ]
 
 
