@@ -84,4 +84,3 @@ def bar_fraction(percent: float | None) -> float:
     if percent is None:
         return 0.0
     return min(max(percent / 100, 0.0), 1.0)
-

@@ -14,6 +14,16 @@ from sqlmodel import Session, col
 from app.crud import counted_stage, stage_publics, visible_exchange
 from app.models import STAGE_STATUSES, Exchange, ExchangeSide, Source, Stage, StagePublic
 
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; pages translate it when they show it."""
+    return message
+
+
+BAD_PAGE = N_("not a page of this timeline; start from page 1")
+BAD_DATE = N_("use a date like 2025-05-23")
+BAD_STATUS = N_("choose one of reported, confirmed, disputed")
+BAD_RANGE = N_("the end date is before the start date")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 CURSOR_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2})~(\d+)")
@@ -43,7 +53,7 @@ class Cursor:
                 raise ValueError(text)
             return cls(date=dt.date.fromisoformat(match[1]), id=int(match[2]))
         except ValueError:
-            raise FilterError("page", "not a page of this timeline; start from page 1") from None
+            raise FilterError("page", BAD_PAGE) from None
 
 
 @dataclass(frozen=True)
@@ -71,14 +81,14 @@ class TimelineFilters:
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
-                raise FilterError(name, "use a date like 2025-05-23") from None
+                raise FilterError(name, BAD_DATE) from None
 
         status = text("status")
         if status is not None and status not in STAGE_STATUSES:
-            raise FilterError("status", f"choose one of {', '.join(STAGE_STATUSES)}")
+            raise FilterError("status", BAD_STATUS)
         date_from, date_to = day("from"), day("to")
         if date_from and date_to and date_from > date_to:
-            raise FilterError("to", "the end date is before the start date")
+            raise FilterError("to", BAD_RANGE)
         page = text("page")
         return cls(
             exchange=text("exchange"),

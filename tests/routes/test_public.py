@@ -5,6 +5,7 @@ import datetime as dt
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app import seed
 from app.models import Revision
 from tests.factories import SOURCE, add_stage, make_exchange, stage_data
 from tests.html import parse, text, texts
@@ -196,3 +197,27 @@ def test_htmx_is_served_from_the_npm_package(client: TestClient) -> None:
     response = client.get(str(script["src"]))
     assert response.status_code == 200
     assert "htmx" in response.text[:2000]
+
+
+def test_every_seeded_exchange_page_renders_with_its_figures(
+    client: TestClient, session: Session
+) -> None:
+    assert seed.load(session) == 26
+    for exchange in seed.bundled_exchanges():
+        response = client.get(f"/exchanges/{exchange.slug}")
+        assert response.status_code == 200, exchange.slug
+    page = parse(client.get("/exchanges/istanbul-1000-for-1000").text)
+    assert texts(page, ".tally .figure") == [
+        "1,000 of 1,000 returned to Ukraine (100.0 %)",
+        "1,000 of 1,000 returned to Russia (100.0 %)",
+    ]
+    assert texts(page, "figure.chart table tbody tr") == [
+        "23 May 2025 390 390",
+        "24 May 2025 697 697",
+        "25 May 2025 1,000 1,000",
+    ]
+    medvedchuk = parse(client.get("/exchanges/2022-09-21-azov-medvedchuk").text)
+    assert texts(medvedchuk, ".tally .figure") == [
+        "215 returned to Ukraine",
+        "at least 55 returned to Russia",
+    ]

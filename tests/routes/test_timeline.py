@@ -127,3 +127,8 @@ def test_bad_filter_shows_an_error_beside_the_field(
     assert text(page.select_one(f"#error-{field}")) == message
     if field != "page":
         assert page.select_one(f"#filter-{field}")["aria-invalid"] == "true"  # type: ignore[index]
+
+
+def test_errors_are_translated(client: TestClient) -> None:
+    page = parse(client.get("/timeline?from=soon&lang=uk").text)
+    assert text(page.select_one("#error-from")) == "вкажіть дату у форматі 2025-05-23"
