@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install format clean
+.PHONY: run test lint bench install format clean
 
 run: install
 	$(BIN)/swaptally migrate
@@ -20,6 +20,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Requests/sec and p99 of timeline pages and API lists at 200 and 20,000 stages (not part of test).
+bench: install
+	scripts/system-deps wrk
+	scripts/bench
 
 format: install
 	$(BIN)/ruff format .

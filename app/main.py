@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.db import make_engine
-from app.routes import api, public
+from app.routes import api, feeds, public
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_templates
 
@@ -38,4 +38,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api.router)
     app.include_router(public.router)
+    app.include_router(feeds.router)
     return app

@@ -205,6 +205,8 @@ class Source(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("url LIKE 'http://%' OR url LIKE 'https://%'", name="url_http"),
         Index("ix_source_exchange_id_stage_id", "exchange_id", "stage_id"),
+        # Stage pages and the timeline's text search look sources up by stage.
+        Index("ix_source_stage_id", "stage_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

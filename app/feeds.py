@@ -1,0 +1,144 @@
+"""Atom feeds (RFC 4287) of published stages, built from public schemas: no database, no I/O."""
+
+import datetime as dt
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+
+from app.models import StagePublic, StageSidePublic
+
+MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+# Ids must never change once readers have seen them (RFC 4287, 4.2.6), whatever BASE_URL becomes.
+TAG = "tag:swaptally,2025:"
+# A feed without entries must still answer with a fixed `updated`, or it could never be cached.
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# lxml refuses characters XML 1.0 cannot carry; an editor's stray control character must not 500.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the stages refer to by key: exchange slug -> title, (slug, side key) -> side name."""
+
+    exchanges: Mapping[str, str]
+    sides: Mapping[tuple[str, str], str]
+
+    def exchange(self, slug: str) -> str:
+        return self.exchanges.get(slug, slug)
+
+    def side(self, slug: str, key: str) -> str:
+        return self.sides.get((slug, key), key)
+
+
+def _count(value: int | None) -> str:
+    return "undisclosed" if value is None else f"{value:,}"
+
+
+def _xml_text(text: str) -> str:
+    return NOT_XML.sub("", text)
+
+
+def _returned(side: StageSidePublic, name: str) -> str:
+    """For example "390 returned to Ukraine"; a stage of bodies says so, not "0 returned"."""
+    if not side.remains:
+        return f"{_count(side.people)} returned to {name}"
+    if side.people == 0:
+        return f"{side.remains:,} bodies returned to {name}"
+    return f"{_count(side.people)} people and {side.remains:,} bodies returned to {name}"
+
+
+def entry_title(stage: StagePublic, names: Names) -> str:
+    """For example "Istanbul 1,000 for 1,000 — 2025-05-23: 390 returned to Ukraine, 390 …"."""
+    figures = ", ".join(
+        _returned(side, names.side(stage.exchange, side.key)) for side in stage.sides
+    )
+    return f"{names.exchange(stage.exchange)} — {stage.date.isoformat()}: {figures}"
+
+
+def entry_content(stage: StagePublic, names: Names) -> str:
+    """The stage as escaped HTML: status, each side's breakdown, the notes, then every source."""
+    esc = html.escape
+    sides = []
+    for side in stage.sides:
+        breakdown = (
+            f"{esc(names.side(stage.exchange, side.key))}: {_count(side.people)} returned"
+            f" · military {_count(side.military)} · civilians {_count(side.civilian)}"
+        )
+        if side.remains:
+            breakdown += f" · remains repatriated {side.remains:,}"
+        sides.append(f"<li>{breakdown}</li>")
+    parts = [f"<p>Status: {esc(stage.status)}</p>", f"<ul>{''.join(sides)}</ul>"]
+    if stage.notes.strip():
+        parts.append(f"<p>{'<br>'.join(esc(stage.notes.strip()).splitlines())}</p>")
+    sources = [
+        f"<li>{esc(source.publisher)}: {esc(source.claim)}"
+        f' (<a href="{esc(source.url)}">{esc(source.url)}</a>)</li>'
+        for source in stage.sources
+    ]
+    if sources:
+        parts.append(f"<p>Sources:</p><ul>{''.join(sources)}</ul>")
+    return "".join(parts)
+
+
+def _feed(
+    stages: Sequence[StagePublic],
+    names: Names,
+    *,
+    base_url: str,
+    feed_id: str,
+    title: str,
+    feed_path: str,
+    page_path: str,
+) -> bytes:
+    base = base_url.rstrip("/")
+    feed = FeedGenerator()
+    feed.id(feed_id)
+    feed.title(_xml_text(title))
+    # The latest change to any entry, so an edited old stage still moves the feed forward.
+    feed.updated(max((stage.updated_at for stage in stages), default=EPOCH))
+    feed.author(name="Swap Tally", uri=f"{base}/")
+    feed.link(href=f"{base}{feed_path}", rel="self", type="application/atom+xml")
+    feed.link(href=f"{base}{page_path}", rel="alternate", type="text/html")
+    feed.language("en")
+    for stage in stages:
+        entry = feed.add_entry(order="append")
+        entry.id(f"{TAG}stage/{stage.id}")
+        entry.title(_xml_text(entry_title(stage, names)))
+        entry.updated(stage.updated_at)
+        # feedgen 1.0 writes only href on entry links (lkiesow/python-feedgen#135); a link without
+        # rel is the alternate one (RFC 4287, 4.2.7.2), which is all an entry has.
+        entry.link(href=f"{base}/exchanges/{stage.exchange}#stage-{stage.id}")
+        entry.content(_xml_text(entry_content(stage, names)), type="html")
+    body: bytes = feed.atom_str(pretty=True)
+    return body
+
+
+def site_feed(stages: Sequence[StagePublic], names: Names, *, base_url: str) -> bytes:
+    """Stages across every exchange, in the order given (newest first)."""
+    return _feed(
+        stages,
+        names,
+        base_url=base_url,
+        feed_id=f"{TAG}feed",
+        title="Swap Tally: every exchange, stage by stage",
+        feed_path="/feed.atom",
+        page_path="/",
+    )
+
+
+def exchange_feed(
+    stages: Sequence[StagePublic], names: Names, *, slug: str, base_url: str
+) -> bytes:
+    """One exchange's stages, in the order given (newest first)."""
+    return _feed(
+        stages,
+        names,
+        base_url=base_url,
+        feed_id=f"{TAG}exchange/{slug}",
+        title=f"{names.exchange(slug)}: Swap Tally",
+        feed_path=f"/exchanges/{slug}/feed.atom",
+        page_path=f"/exchanges/{slug}",
+    )

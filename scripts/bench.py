@@ -1,0 +1,208 @@
+"""`make bench`: requests/sec and p99 latency of timeline pages and API lists, 200 vs 20,000 stages.
+
+For each size: a fresh SQLite file in a temporary folder, migrated and filled with the generated
+sample data, served by `python -m app serve` on a free loopback port, loaded by wrk for a few
+seconds per endpoint. The goal: a page costs the same on 20,000 stages as on 200 (ratio > 0.8).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.error import HTTPError, URLError
+
+from app.db import make_engine
+from app.migrate import upgrade
+from app.sample_data import SEARCH_WORD, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = ((20, 200), (200, 20_000))  # (exchanges, stages)
+FILTER = f"status=confirmed&q={SEARCH_WORD.lower()}"
+ENDPOINTS = ("/timeline", f"/timeline?{FILTER}", "/api/v1/stages", f"/api/v1/stages?{FILTER}")
+GOAL_RATIO = 0.8
+STARTUP_SECONDS = 30
+UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+@dataclass(frozen=True)
+class Measure:
+    rps: float | None = None  # None: no figure, `problem` says why
+    p99: str = "-"
+    problem: str | None = None  # why there is no figure, or what went wrong during the run
+
+
+def say(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            response.read()
+            status: int = response.status
+            return status
+    except HTTPError as error:
+        return error.code
+
+
+def wait_until_ready(server: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            if http_status(f"{base}/api/v1/exchanges") == 200:
+                return
+        except (URLError, ConnectionError):
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise SystemExit(f"bench: the server at {base} did not start:\n{tail}")
+        time.sleep(0.2)
+
+
+def parse_wrk(output: str, seconds: int, alone_ms: float) -> Measure:
+    done = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.MULTILINE)
+    if done is None or rps is None or p99 is None:
+        return Measure(problem="wrk printed no figures")
+    if done[1] == "0":
+        problem = (
+            f"no answer within {seconds} s under load; one request alone took {alone_ms:,.0f} ms"
+        )
+        return Measure(rps=0.0, p99=f"> {seconds} s", problem=problem)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return Measure(
+        rps=float(rps[1]),
+        p99=f"{float(p99[1]) * UNIT_SECONDS[p99[2]] * 1000:.1f} ms",
+        problem=f"{errors[1]} answers were not 2xx" if errors else None,
+    )
+
+
+def run_wrk(url: str, seconds: int) -> Measure:
+    started = time.perf_counter()
+    status = http_status(url)
+    alone_ms = (time.perf_counter() - started) * 1000
+    if status != 200:
+        return Measure(problem=f"not available (HTTP {status})")
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "5s", "--latency", url]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 30, check=False
+    )
+    if done.returncode != 0:
+        return Measure(problem=f"wrk failed: {done.stderr.strip()[:80]}")
+    return parse_wrk(done.stdout, seconds, alone_ms)
+
+
+def bench_size(exchanges: int, stages: int, seconds: int) -> dict[str, Measure]:
+    with tempfile.TemporaryDirectory(prefix="swaptally-bench-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        upgrade(database_url)
+        engine = make_engine(database_url)
+        started = time.perf_counter()
+        try:
+            generate(engine, exchanges=exchanges, stages=stages)
+        finally:
+            engine.dispose()
+        elapsed = time.perf_counter() - started
+        say(f"{stages:,} stages over {exchanges} exchanges generated in {elapsed:.2f} s")
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = Path(folder) / "server.log"
+        command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        env = os.environ | {"DATABASE_URL": database_url}
+        with log.open("wb") as log_file:
+            server = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+            )
+            try:
+                wait_until_ready(server, base, log)
+                results = {}
+                for endpoint in ENDPOINTS:
+                    results[endpoint] = run_wrk(base + endpoint, seconds)
+                    say(f"  {endpoint}: {describe(results[endpoint])}")
+                return results
+            finally:
+                server.terminate()
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+
+
+def describe(measure: Measure) -> str:
+    if measure.rps is None:
+        return measure.problem or "no figures"
+    note = f" ({measure.problem})" if measure.problem else ""
+    return f"{measure.rps:,.0f} req/s, p99 {measure.p99}{note}"
+
+
+def table(small: dict[str, Measure], large: dict[str, Measure]) -> list[str]:
+    """The figures side by side; problems behind a figure are listed under the table."""
+    (_, small_stages), (_, large_stages) = SIZES
+    header = ["endpoint"]
+    header += [
+        f"{name} @{stages:,}" for stages in (small_stages, large_stages) for name in ("rps", "p99")
+    ]
+    header.append(f"rps ratio {large_stages:,}/{small_stages:,} (goal > {GOAL_RATIO})")
+    rows, notes = [header], []
+    for endpoint in ENDPOINTS:
+        row = [endpoint]
+        for stages, measure in ((small_stages, small[endpoint]), (large_stages, large[endpoint])):
+            row += (
+                [measure.problem or "no figures", "-"]
+                if measure.rps is None
+                else [f"{measure.rps:,.0f}", measure.p99]
+            )
+            if measure.rps is not None and measure.problem:
+                notes.append(f"{endpoint} @{stages:,}: {measure.problem}")
+        before, after = small[endpoint].rps, large[endpoint].rps
+        if before and after is not None:
+            ratio = after / before
+            row.append(f"{ratio:.2f} {'ok' if ratio > GOAL_RATIO else 'BELOW GOAL'}")
+        else:
+            row.append("-")
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return lines + [f"note: {note}" for note in notes]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per endpoint")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench: wrk not found (`make bench` installs it: scripts/system-deps wrk)")
+    (small_exchanges, small_stages), (large_exchanges, large_stages) = SIZES
+    small = bench_size(small_exchanges, small_stages, args.duration)
+    large = bench_size(large_exchanges, large_stages, args.duration)
+    say()
+    say(f"wrk -t2 -c16 -d{args.duration}s on loopback, SQLite, one uvicorn worker")
+    for line in table(small, large):
+        say(line)
+
+
+if __name__ == "__main__":
+    main()
