@@ -3,12 +3,14 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
+from app import sample_data
 from app.db import make_engine, metadata
 from app.main import create_app
 from app.settings import Settings
@@ -28,11 +30,14 @@ def postgres_server() -> Iterator[PostgresServer]:
         pytest.skip(f"PostgreSQL not available here: {exc}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@contextmanager
+def empty_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """An empty database on each backend: a new SQLite file, or a new PostgreSQL database."""
+    """A new SQLite file, or a new database on the test run's PostgreSQL server."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'swaptally.db'}"
         return
@@ -47,6 +52,30 @@ def database_url(
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database per test, on each backend."""
+    with empty_database(request, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def large_client(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """An app on 200 generated exchanges and 20,000 stages, for a module of read-only tests."""
+    with empty_database(request, tmp_path_factory) as url:
+        engine = make_engine(url)
+        metadata.create_all(engine)
+        sample_data.generate(engine, exchanges=200, stages=20_000)
+        engine.dispose()
+        settings = Settings(environment="test", database_url=url, secret_key="test-secret")
+        with TestClient(create_app(settings)) as client:
+            yield client
 
 
 @pytest.fixture
