@@ -9,6 +9,7 @@ from sqlmodel import Session, col
 
 from app import tally
 from app.models import (
+    SLUG_PATTERN,
     Counts,
     Exchange,
     ExchangeCreate,
@@ -163,6 +164,8 @@ def list_exchanges(session: Session) -> list[ExchangePublic]:
 
 
 def get_exchange_row(session: Session, *, slug: str) -> Exchange | None:
+    if not SLUG_PATTERN.fullmatch(slug):
+        return None  # cannot exist; and PostgreSQL would refuse some characters outright
     query = select(Exchange).where(col(Exchange.slug) == slug, visible_exchange())
     return session.scalars(query).one_or_none()
 

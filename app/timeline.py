@@ -26,6 +26,7 @@ BAD_STATUS = N_("choose one of reported, confirmed, disputed")
 BAD_RANGE = N_("the end date is before the start date")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 CURSOR_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2})~(\d+)")
 
 
@@ -71,7 +72,8 @@ class TimelineFilters:
         """Read the query string leniently: empty means no filter; bad values raise FilterError."""
 
         def text(name: str) -> str | None:
-            value = params.get(name, "").strip()
+            # Control characters are never meaningful here, and PostgreSQL refuses NUL.
+            value = CONTROL_CHARACTERS.sub("", params.get(name, "")).strip()
             return value or None
 
         def day(name: str) -> dt.date | None:
@@ -139,16 +141,16 @@ def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
     if filters.status:
         conditions.append(col(Stage.status) == filters.status)
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
+        words = filters.q.lower()
         conditions.append(
             or_(
-                func.lower(Stage.notes).like(pattern),
+                func.lower(Stage.notes).contains(words, autoescape=True),
                 exists().where(
                     col(Source.stage_id) == Stage.id,
                     or_(
-                        func.lower(Source.claim).like(pattern),
-                        func.lower(Source.publisher).like(pattern),
-                        func.lower(Source.url).like(pattern),
+                        func.lower(Source.claim).contains(words, autoescape=True),
+                        func.lower(Source.publisher).contains(words, autoescape=True),
+                        func.lower(Source.url).contains(words, autoescape=True),
                     ),
                 ),
             )

@@ -221,3 +221,14 @@ def test_every_seeded_exchange_page_renders_with_its_figures(
         "215 returned to Ukraine",
         "at least 55 returned to Russia",
     ]
+
+
+def test_readers_get_an_error_page_in_their_language(client: TestClient) -> None:
+    response = client.get("/exchanges/no-such-swap?lang=uk")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert text(parse(response.text).select_one("h1")) == "Не знайдено"
+    assert client.get("/no/such/page").headers["content-type"].startswith("text/html")
+    api = client.get("/api/v1/exchanges/no-such-swap")
+    assert api.json() == {"detail": "No exchange with slug 'no-such-swap'"}
+    assert client.get("/exchanges/no-such-swap/feed.atom").json()["detail"].startswith("No exch")

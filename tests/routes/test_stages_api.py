@@ -118,3 +118,20 @@ def test_csv_defuses_formulas(client: TestClient, session: Session) -> None:
 
 def test_csv_for_unknown_exchange_is_404(client: TestClient) -> None:
     assert client.get("/api/v1/exchanges/nope/stages.csv").status_code == 404
+
+
+@pytest.mark.usefixtures("two_exchanges")
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("q=%25", []), ("q=_", []), ("q=mari%00upol", ["2025-05-25"]), ("exchange=a%00b", [])],
+)
+def test_search_text_is_literal_and_control_characters_are_dropped(
+    client: TestClient, query: str, expected: list[str]
+) -> None:
+    assert dates(client, query) == expected
+
+
+@pytest.mark.parametrize("slug", ["nul%00byte", "UPPER", "a b", "x" * 300])
+def test_impossible_slug_is_a_404_not_an_error(client: TestClient, slug: str) -> None:
+    assert client.get(f"/api/v1/exchanges/{slug}").status_code == 404
+    assert client.get(f"/exchanges/{slug}").status_code == 404
