@@ -5,7 +5,7 @@ from importlib.resources import files
 
 from sqlmodel import Session
 
-from app import crud
+from app import writes
 from app.models import ExchangeCreate
 
 SEED_ACTOR = "seed"
@@ -18,4 +18,4 @@ def bundled_exchanges() -> list[ExchangeCreate]:
 
 def load(session: Session) -> int:
     """Add the bundled exchanges not stored yet (idempotent); return how many were added."""
-    return crud.seed_exchanges(session, exchanges=bundled_exchanges(), actor=SEED_ACTOR)
+    return writes.seed_exchanges(session, exchanges=bundled_exchanges(), actor=SEED_ACTOR)

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app import crud
+from app import writes
 from app.models import Exchange, ExchangeCreate, Stage, StageCreate
 
 SOURCE = {
@@ -53,14 +53,14 @@ def stage_data(
 
 
 def make_exchange(session: Session, *stages: StageCreate, **overrides: Any) -> Exchange:
-    exchange = crud.create_exchange(session, data=exchange_data(**overrides), actor="test")
+    exchange = writes.create_exchange(session, data=exchange_data(**overrides), actor="test")
     for stage in stages:
-        crud.create_stage(session, exchange=exchange, data=stage, actor="test")
+        writes.create_stage(session, exchange=exchange, data=stage, actor="test")
     session.commit()
     return exchange
 
 
 def add_stage(session: Session, exchange: Exchange, stage: StageCreate) -> Stage:
-    created = crud.create_stage(session, exchange=exchange, data=stage, actor="test")
+    created = writes.create_stage(session, exchange=exchange, data=stage, actor="test")
     session.commit()
     return created
