@@ -199,6 +199,17 @@ def list_stages(session: Session, *, exchange: Exchange) -> list[StagePublic]:
     return stage_publics(session, stages, slugs={exchange.id: exchange.slug})
 
 
+def list_stage_rows(
+    session: Session, *, exchange_id: int | None, deleted: bool = False
+) -> list[Stage]:
+    """An exchange's stages for editors, drafts included, oldest first; or its deleted ones."""
+    query = select(Stage).where(
+        col(Stage.exchange_id) == exchange_id,
+        col(Stage.deleted_at).is_not(None) if deleted else col(Stage.deleted_at).is_(None),
+    )
+    return list(session.scalars(query.order_by(col(Stage.date), col(Stage.id))))
+
+
 def stage_publics(
     session: Session, stages: Sequence[Stage], *, slugs: dict[int | None, str]
 ) -> list[StagePublic]:
