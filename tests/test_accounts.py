@@ -1,0 +1,117 @@
+"""Accounts: argon2 passwords, expiring sessions, tokens, sign-in limits, deactivation."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session
+
+from app import accounts
+from app.models import User, UserSession
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def editor(session: Session) -> User:
+    user = accounts.create_user(session, email=" Ed@Example.org ", password=PASSWORD, role="editor")
+    session.commit()
+    return user
+
+
+def test_passwords_are_hashed_with_argon2(editor: User) -> None:
+    assert editor.email == "ed@example.org"
+    assert editor.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in editor.password_hash
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "field"),
+    [("not-an-email", PASSWORD, "email"), ("x@example.org", "short", "password"),
+     ("ED@example.org", PASSWORD, "email")],
+)  # fmt: skip
+@pytest.mark.usefixtures("editor")
+def test_create_user_refuses(session: Session, email: str, password: str, field: str) -> None:
+    with pytest.raises(accounts.AccountError) as refused:
+        accounts.create_user(session, email=email, password=password, role="editor")
+    assert refused.value.field == field
+
+
+def test_sign_in_checks_the_password(session: Session, editor: User) -> None:
+    signed_in = accounts.sign_in(session, email="ED@example.org", password=PASSWORD, client="c")
+    assert signed_in.user == editor
+    wrong = accounts.sign_in(session, email="ed@example.org", password="nope", client="c")
+    assert (wrong.user, wrong.error) == (None, "wrong email or password")
+    nobody = accounts.sign_in(session, email="who@example.org", password=PASSWORD, client="c")
+    assert nobody.user is None
+
+
+def test_sign_in_is_limited_per_account(session: Session, editor: User) -> None:
+    for attempt in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT):
+        client = f"10.0.0.{attempt}"
+        assert not accounts.sign_in(
+            session, email=editor.email, password="x", client=client
+        ).limited
+    blocked = accounts.sign_in(session, email=editor.email, password=PASSWORD, client="other")
+    assert (blocked.user, blocked.limited) == (None, True)
+
+
+def test_sign_in_is_limited_per_client(session: Session, editor: User) -> None:
+    for attempt in range(accounts.MAX_ATTEMPTS_PER_CLIENT):
+        accounts.sign_in(session, email=f"u{attempt}@example.org", password="x", client="1.2.3.4")
+    assert accounts.sign_in(
+        session, email=editor.email, password=PASSWORD, client="1.2.3.4"
+    ).limited
+    assert accounts.sign_in(session, email=editor.email, password=PASSWORD, client="5.6.7.8").user
+
+
+def test_sessions_expire_after_inactivity(session: Session, editor: User) -> None:
+    token = accounts.start_session(session, user=editor)
+    session.commit()
+    assert accounts.session_user(session, token) == editor
+    assert accounts.session_user(session, token + "x") is None
+    stale = dt.datetime.now(dt.UTC) - accounts.SESSION_IDLE - dt.timedelta(minutes=1)
+    session.execute(update(UserSession).values(last_seen_at=stale))
+    session.commit()
+    assert accounts.session_user(session, token) is None
+
+
+def test_deactivation_ends_sessions_and_tokens_at_once(session: Session, editor: User) -> None:
+    token = accounts.start_session(session, user=editor)
+    _, api_token = accounts.create_token(session, user=editor, name="newsroom script")
+    session.commit()
+    assert accounts.token_user(session, api_token) == editor
+    accounts.deactivate(session, user=editor)
+    session.commit()
+    assert accounts.session_user(session, token) is None
+    assert accounts.token_user(session, api_token) is None
+    assert accounts.sign_in(session, email=editor.email, password=PASSWORD, client="c").user is None
+    accounts.reactivate(session, user=editor)
+    session.commit()
+    assert accounts.token_user(session, api_token) is None  # revoked tokens stay revoked
+
+
+def test_tokens_are_shown_once_stored_hashed_and_revocable(session: Session, editor: User) -> None:
+    token, plain = accounts.create_token(session, user=editor, name="CMS")
+    session.commit()
+    assert plain.startswith("st_")
+    assert plain not in token.token_hash
+    assert [t.name for t in accounts.list_tokens(session, user=editor)] == ["CMS"]
+    assert accounts.revoke_token(session, user=editor, token_id=token.id or 0) is True
+    assert accounts.revoke_token(session, user=editor, token_id=token.id or 0) is False
+    session.commit()
+    assert accounts.token_user(session, plain) is None
+    with pytest.raises(accounts.AccountError):
+        accounts.create_token(session, user=editor, name="  ")
+
+
+def test_end_session_and_roles(session: Session, editor: User) -> None:
+    token = accounts.start_session(session, user=editor)
+    accounts.end_session(session, token)
+    session.commit()
+    assert accounts.session_user(session, token) is None
+    accounts.set_role(session, user=editor, role="admin")
+    session.commit()
+    assert [(u.email, u.role) for u in accounts.list_users(session)] == [
+        ("ed@example.org", "admin")
+    ]
