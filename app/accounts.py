@@ -13,6 +13,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
+from app.i18n import N_
 from app.models import ApiToken, LoginAttempt, Role, User, UserSession, utcnow
 
 SESSION_IDLE = dt.timedelta(hours=8)
@@ -116,7 +117,7 @@ def sign_in(session: Session, *, email: str, password: str, client: str) -> Sign
         _recent_failures(session, account_key, now) >= MAX_ATTEMPTS_PER_ACCOUNT
         or _recent_failures(session, client_key, now) >= MAX_ATTEMPTS_PER_CLIENT
     ):
-        return SignInResult(None, "too many attempts; try again in 15 minutes", limited=True)
+        return SignInResult(None, N_("too many attempts; try again in 15 minutes"), limited=True)
     user = get_user_by_email(session, email)
     valid = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not valid or not user.is_active:
@@ -125,7 +126,7 @@ def sign_in(session: Session, *, email: str, password: str, client: str) -> Sign
             [LoginAttempt(key=account_key, at=now), LoginAttempt(key=client_key, at=now)]
         )
         session.commit()
-        return SignInResult(None, "wrong email or password")
+        return SignInResult(None, N_("wrong email or password"))
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.key) == account_key))
     return SignInResult(user)
 

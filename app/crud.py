@@ -159,16 +159,39 @@ def list_exchanges(session: Session) -> list[ExchangePublic]:
     return _exchange_publics(session, session.scalars(query).all())
 
 
-def get_exchange_row(session: Session, *, slug: str) -> Exchange | None:
+def get_exchange_row(
+    session: Session, *, slug: str, include_drafts: bool = False
+) -> Exchange | None:
+    """A published exchange by slug; for editors, drafts too (never deleted ones)."""
     if not SLUG_PATTERN.fullmatch(slug):
         return None  # cannot exist; and PostgreSQL would refuse some characters outright
-    query = select(Exchange).where(col(Exchange.slug) == slug, visible_exchange())
+    shown = col(Exchange.deleted_at).is_(None) if include_drafts else visible_exchange()
+    query = select(Exchange).where(col(Exchange.slug) == slug, shown)
     return session.scalars(query).one_or_none()
 
 
-def get_exchange(session: Session, *, slug: str) -> ExchangeDetail | None:
+def editor_exchanges(session: Session) -> list[Exchange]:
+    """Every exchange not deleted, drafts included, most recently changed first."""
+    query = select(Exchange).where(col(Exchange.deleted_at).is_(None))
+    return list(session.scalars(query.order_by(col(Exchange.updated_at).desc())))
+
+
+def deleted_stages(session: Session) -> list[tuple[Stage, str]]:
+    """Deleted stages with their exchange's slug, most recently deleted first."""
+    query = (
+        select(Stage, col(Exchange.slug))
+        .join(Exchange, col(Exchange.id) == Stage.exchange_id)
+        .where(col(Stage.deleted_at).is_not(None))
+        .order_by(col(Stage.deleted_at).desc())
+    )
+    return [(stage, slug) for stage, slug in session.execute(query)]
+
+
+def get_exchange(
+    session: Session, *, slug: str, include_drafts: bool = False
+) -> ExchangeDetail | None:
     """One published exchange with its tally, its sources and its published stages, oldest first."""
-    exchange = get_exchange_row(session, slug=slug)
+    exchange = get_exchange_row(session, slug=slug, include_drafts=include_drafts)
     if exchange is None:
         return None
     [public] = _exchange_publics(session, [exchange])

@@ -4,10 +4,15 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
+from itsdangerous import BadSignature, Signer
 from sqlmodel import Session
 
+from app import accounts
 from app.db import iter_session
+from app.models import User
 from app.timeline import FilterError, TimelineFilters
+
+SESSION_COOKIE = "swaptally_session"
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -37,3 +42,46 @@ def timeline_filters(
 
 
 TimelineFiltersDep = Annotated[TimelineFilters, Depends(timeline_filters)]
+
+
+# ---- who is asking -----------------------------------------------------------------------
+
+
+class SignInRequired(Exception):
+    """Raised for an anonymous request to an editor page; answered with a redirect to /login."""
+
+
+def session_signer(request: Request) -> Signer:
+    signer: Signer = request.app.state.session_signer
+    return signer
+
+
+def current_user(request: Request, session: SessionDep) -> User | None:
+    """The signed-in user of this browser, if any (the cookie is signed, the token hashed)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        token = session_signer(request).unsign(cookie).decode()
+    except BadSignature:
+        return None
+    return accounts.session_user(session, token)
+
+
+CurrentUser = Annotated[User | None, Depends(current_user)]
+
+
+def require_editor(user: CurrentUser) -> User:
+    if user is None:
+        raise SignInRequired
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_editor)]) -> User:
+    if user.role != "admin":
+        raise HTTPException(status_code=403, detail="Only administrators can do this.")
+    return user
+
+
+CurrentEditor = Annotated[User, Depends(require_editor)]
+CurrentAdmin = Annotated[User, Depends(require_admin)]

@@ -20,6 +20,11 @@ LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 DATE_PATTERNS = {"en": "d MMMM y", "uk": "long"}
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; pages translate it when they show it."""
+    return message
+
+
 def load_translations(locale_dir: Path) -> dict[str, NullTranslations]:
     """Compile each locale's .po catalogue in memory, so no build output is kept in the repo."""
     catalogues: dict[str, NullTranslations] = {DEFAULT_LOCALE: NullTranslations()}

@@ -2,14 +2,20 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlencode
 
+from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from itsdangerous import Signer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import make_engine
-from app.routes import api, feeds, public
+from app.deps import SignInRequired
+from app.middleware import SecurityHeaders
+from app.routes import admin, api, auth, editor, feeds, public
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_templates, render
 
@@ -35,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.templates = make_templates()
+    app.state.session_signer = Signer(settings.signing_secret(), salt="swaptally.session")
     # Browser libraries come from npm (package.json); `make` installs them under node_modules.
     app.mount(
         "/static/vendor/htmx",
@@ -45,8 +52,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(public.router)
     app.include_router(feeds.router)
+    app.include_router(auth.router)
+    app.include_router(editor.router)
+    app.include_router(admin.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SignInRequired, _sign_in_first)
+    # Double-submit CSRF tokens on every state-changing request from a browser; requests with
+    # a Bearer token carry no cookie authority and are exempt (asgi-csrf does that itself).
+    app.add_middleware(
+        asgi_csrf,
+        signing_secret=settings.signing_secret(),
+        always_protect={"/login"},
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="Lax",
+    )
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+async def _sign_in_first(request: Request, _exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

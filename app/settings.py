@@ -1,5 +1,6 @@
 """Settings: the only reader of the environment."""
 
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +21,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> "Settings":
-        if self.environment == "production" and not self.secret_key:
-            raise ValueError("SECRET_KEY must be set when ENVIRONMENT is production")
+        if self.environment != "development" and not self.secret_key:
+            raise ValueError(f"SECRET_KEY must be set when ENVIRONMENT is {self.environment}")
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def signing_secret(self) -> str:
+        """SECRET_KEY; in development without one, a random key kept in ./var/secret_key so
+        sessions survive a restart."""
+        if self.secret_key:
+            return self.secret_key
+        path = Path("var/secret_key")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()

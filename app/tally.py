@@ -84,3 +84,22 @@ def bar_fraction(percent: float | None) -> float:
     if percent is None:
         return 0.0
     return min(max(percent / 100, 0.0), 1.0)
+
+
+def with_stage(sums: StageSums, counts: Counts, *, sign: int = 1) -> StageSums:
+    """The aggregates after adding (sign=1) or taking away (sign=-1) one stage's counts for a
+    side: what an editor's preview shows before the stage is saved."""
+    military, civilian, people = counts.military, counts.civilian, counts.people
+    floor = people if people is not None else (military or 0) + (civilian or 0)
+    known_any = people is not None or military is not None or civilian is not None
+    return StageSums(
+        stages=sums.stages + sign,
+        military=sums.military + sign * (military or 0),
+        military_known=sums.military_known + sign * (military is not None),
+        civilian=sums.civilian + sign * (civilian or 0),
+        civilian_known=sums.civilian_known + sign * (civilian is not None),
+        people_floor=sums.people_floor + sign * floor,
+        people_known=sums.people_known + sign * (people is not None),
+        any_people_known=sums.any_people_known + sign * known_any,
+        remains=sums.remains + sign * (counts.remains or 0),
+    )

@@ -12,13 +12,8 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 from sqlmodel import Session, col
 
 from app.crud import counted_stage, stage_publics, visible_exchange
+from app.i18n import N_
 from app.models import STAGE_STATUSES, Exchange, ExchangeSide, Source, Stage, StagePublic
-
-
-def N_(message: str) -> str:
-    """Mark a message for the catalogue; pages translate it when they show it."""
-    return message
-
 
 BAD_PAGE = N_("not a page of this timeline; start from page 1")
 BAD_DATE = N_("use a date like 2025-05-23")

@@ -9,10 +9,22 @@ from pydantic import ValidationError
 from app.settings import PROJECT_ROOT, Settings
 
 
-def test_production_requires_a_secret_key() -> None:
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_secret_key_is_required_outside_development(environment: str) -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(environment="production", secret_key="")
-    assert Settings(environment="production", secret_key="s3cret").secret_key == "s3cret"
+        Settings(environment=environment, secret_key="")  # type: ignore[arg-type]
+    assert Settings(environment="production", secret_key="s3cret").signing_secret() == "s3cret"
+
+
+def test_development_keeps_a_random_key_in_var(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(environment="development", secret_key="")
+    first = settings.signing_secret()
+    assert len(first) >= 48
+    assert settings.signing_secret() == first
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
 def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

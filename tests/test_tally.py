@@ -9,6 +9,7 @@ from app.tally import (
     percent_of,
     remaining_of,
     side_tally,
+    with_stage,
 )
 
 
@@ -122,3 +123,12 @@ def test_remaining_is_never_negative(
 @pytest.mark.parametrize(("percent", "fraction"), [(None, 0.0), (39.0, 0.39), (150.0, 1.0)])
 def test_bar_is_clamped(percent: float | None, fraction: float) -> None:
     assert bar_fraction(percent) == fraction
+
+
+def test_with_stage_adds_and_takes_away_exactly_what_sql_would_count() -> None:
+    first, second = (270, 120, 390, None), (307, None, None, 5)
+    both = sums(first, second)
+    added = with_stage(sums(first), Counts(military=307, remains=5))
+    assert added == both
+    assert with_stage(both, Counts(military=307, remains=5), sign=-1) == sums(first)
+    assert side_tally(added, THOUSAND).returned.people == 697

@@ -1,0 +1,69 @@
+"""Signing in and out of the editors' side."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from itsdangerous import BadSignature
+from starlette.responses import Response
+
+from app import accounts
+from app.deps import SESSION_COOKIE, CurrentUser, SessionDep, session_signer
+from app.templating import render
+
+router = APIRouter(default_response_class=HTMLResponse, tags=["editors"])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to somewhere else."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/editor"
+
+
+@router.get("/login")
+def login_form(request: Request, user: CurrentUser, next: str | None = None) -> Response:
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "auth/login.html", {"next": _safe_next(next), "errors": {}, "email": ""})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/editor",
+) -> Response:
+    client = request.client.host if request.client else "unknown"
+    result = accounts.sign_in(session, email=email, password=password, client=client)
+    if result.user is None:
+        context = {"next": _safe_next(next), "errors": {"password": result.error}, "email": email}
+        status = 429 if result.limited else 400
+        return render(request, "auth/login.html", context, status_code=status)
+    token = accounts.start_session(session, user=result.user)
+    session.commit()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_signer(request).sign(token).decode(),
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+        max_age=int(accounts.SESSION_IDLE.total_seconds()),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    try:
+        accounts.end_session(session, session_signer(request).unsign(cookie).decode())
+        session.commit()
+    except BadSignature:
+        pass  # a missing or forged cookie: nothing to end
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
