@@ -1,16 +1,20 @@
-"""The swaptally command: serve, migrate, seed, generate-sample."""
+"""The swaptally command: serve, migrate, seed, accounts and tokens, import, sample data."""
 
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from sqlalchemy import inspect
 from sqlmodel import Session
 
+from app import accounts, sample_data
 from app import migrate as migrations
-from app import sample_data
 from app import seed as bundled_seed
 from app.db import make_engine
+from app.models import Role
 from app.settings import Settings
 
 cli = typer.Typer(help="Swap Tally: prisoner exchanges, stage by stage.", no_args_is_help=True)
@@ -33,6 +37,67 @@ def seed() -> None:
     finally:
         engine.dispose()
     typer.echo(f"Seed: {added} exchange(s) added.")
+
+
+@contextmanager
+def _accounts_session() -> Iterator[Session]:
+    """A session on the configured database, which must be migrated already."""
+    engine = make_engine(Settings().database_url)
+    try:
+        if not inspect(engine).has_table("user"):
+            typer.echo("No schema yet: run `swaptally migrate` first.", err=True)
+            raise typer.Exit(1)
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _refused(error: accounts.AccountError) -> typer.Exit:
+    typer.echo(f"Error: {error.field}: {error}.", err=True)
+    return typer.Exit(1)
+
+
+@cli.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Argument(help="The user's email address; they sign in with it.")],
+    role: Annotated[Role, typer.Option(help="Admins also manage users.")] = "editor",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
+    ] = False,
+) -> None:
+    """Add a user who can sign in to the editor (asks for the password twice, hidden)."""
+    if password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _accounts_session() as session:
+        try:
+            user = accounts.create_user(session, email=email, password=password, role=role)
+        except accounts.AccountError as error:
+            raise _refused(error) from None
+        session.commit()
+        typer.echo(f"Created {user.role} {user.email}.")
+
+
+@cli.command("create-token")
+def create_token(
+    email: Annotated[str, typer.Argument(help="The email address of the token's owner.")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'newsroom script'.")],
+) -> None:
+    """Make a personal API token; it is printed once, on the last line, and never stored."""
+    with _accounts_session() as session:
+        user = accounts.get_user_by_email(session, email)
+        if user is None or not user.is_active:
+            typer.echo(f"Error: email: no active user {email.strip()!r}.", err=True)
+            raise typer.Exit(1)
+        try:
+            token, plain = accounts.create_token(session, user=user, name=name)
+        except accounts.AccountError as error:
+            raise _refused(error) from None
+        session.commit()
+        typer.echo(f"API token {token.name!r} for {user.email}. It is shown only this once:")
+        typer.echo(plain)
 
 
 @cli.command()
@@ -70,6 +135,50 @@ def generate_sample(
         engine.dispose()
     elapsed = time.perf_counter() - started
     typer.echo(f"Generated {exchanges} exchange(s) and {stages} stage(s) in {elapsed:.1f} s.")
+
+
+@cli.command("import")
+def import_csv(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE.csv", help="Stages in the CSV export's layout.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; save nothing.")
+    ] = False,
+) -> None:
+    """Import exchanges and stages from CSV in the export's layout. Exit code 1: some stages were
+    refused (the others are saved); 2: nothing could be imported."""
+    from pathlib import Path
+
+    from app import importer
+
+    try:
+        text = importer.decode(Path(file).read_bytes())
+    except OSError as error:
+        typer.echo(f"Error: cannot read {file}: {error.strerror or error}.", err=True)
+        raise typer.Exit(2) from None
+    except importer.UnreadableFile as error:
+        typer.echo(f"Error: {file}: {error}.", err=True)
+        raise typer.Exit(2) from None
+    engine = make_engine(Settings().database_url)
+    try:
+        if not inspect(engine).has_table("stage"):
+            typer.echo("No schema yet: run `swaptally migrate` first.", err=True)
+            raise typer.Exit(2)
+        with Session(engine) as session:
+            report = importer.import_csv(
+                session, text, actor="swaptally import", user_id=None, dry_run=dry_run
+            )
+    except (importer.UnreadableFile, importer.ImportConflict) as error:
+        typer.echo(f"Error: {file}: {error}.", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    for entry in report.entries:
+        typer.echo(entry.describe())
+    typer.echo(report.summary())
+    if report.refused:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -1,31 +1,60 @@
-"""CSV exports: one row per stage and side, RFC 4180, safe to open in a spreadsheet."""
+"""CSV exports: one row per stage and side, RFC 4180, safe to open in a spreadsheet.
+
+The layout is also what `app.importer` reads back, so an export round-trips. Several sources of a
+stage share one cell per field: URLs separated by spaces, publishers and publication dates by "; "
+(an unknown date is empty), claims one per line.
+"""
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from app.models import StagePublic
 
 CSV_HEADER = [
     "exchange", "stage_id", "date", "status", "side", "side_name",
     "military", "civilian", "people", "remains", "notes", "source_urls", "source_publishers",
+    "exchange_title", "source_published_at", "source_claims",
 ]  # fmt: skip
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+LIST_SEPARATOR = "; "
+CLAIM_SEPARATOR = "\n"
 
 
 def defuse(cell: str) -> str:
-    """Prefix text a spreadsheet would run as a formula, so it is shown, never executed."""
-    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+    """Prefix text a spreadsheet would run as a formula, so it is shown, never executed.
+
+    Text that already starts with apostrophes before a trigger gets one more, so that the
+    importer, which removes exactly one, gives back the original.
+    """
+    return "'" + cell if cell.lstrip("'").startswith(FORMULA_TRIGGERS) else cell
 
 
-def stages_csv(stages: Iterable[StagePublic], side_names: dict[tuple[str, str], str]) -> str:
-    """`side_names` maps (exchange slug, side key) to the side's name. Unknown counts stay empty."""
+def undefuse(cell: str) -> str:
+    """The original text of a cell written by `defuse`."""
+    defused = cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_TRIGGERS)
+    return cell[1:] if defused else cell
+
+
+def stages_csv(
+    stages: Iterable[StagePublic],
+    side_names: dict[tuple[str, str], str],
+    exchange_titles: Mapping[str, str] | None = None,
+) -> str:
+    """`side_names` maps (exchange slug, side key) to the side's name, `exchange_titles` a slug to
+    its exchange's title (empty without it). Unknown counts stay empty."""
+    titles = exchange_titles or {}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for stage in stages:
         urls = " ".join(source.url for source in stage.sources)
-        publishers = "; ".join(source.publisher for source in stage.sources)
+        publishers = LIST_SEPARATOR.join(source.publisher for source in stage.sources)
+        published = LIST_SEPARATOR.join(
+            "" if source.published_at is None else source.published_at.isoformat()
+            for source in stage.sources
+        )
+        claims = CLAIM_SEPARATOR.join(source.claim for source in stage.sources)
         for side in stage.sides:
             counts = [side.military, side.civilian, side.people, side.remains]
             writer.writerow(
@@ -40,6 +69,9 @@ def stages_csv(stages: Iterable[StagePublic], side_names: dict[tuple[str, str], 
                     defuse(stage.notes),
                     defuse(urls),
                     defuse(publishers),
+                    defuse(titles.get(stage.exchange, "")),
+                    published,
+                    defuse(claims),
                 ]
             )
     return buffer.getvalue()

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.db import make_engine
 from app.deps import SignInRequired
 from app.middleware import SecurityHeaders
-from app.routes import admin, api, auth, editor, feeds, public
+from app.routes import admin, api, api_write, auth, editor, feeds, public
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_templates, render
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(api_write.router)
     app.include_router(public.router)
     app.include_router(feeds.router)
     app.include_router(auth.router)

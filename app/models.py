@@ -2,10 +2,12 @@
 
 import datetime as dt
 import re
+from collections import deque
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -463,3 +465,119 @@ class ExchangeCreate(SQLModel):
         if sorted(side.key for side in sides) != list(SIDE_KEYS):
             raise ValueError("sides must list side 'a' and side 'b' once each")
         return sides
+
+
+# ---- write API schemas -------------------------------------------------------------------
+# The JSON API's bodies: the write schemas above plus the editor's `reason`, with every rule
+# checked on the field it concerns (so that a 422 names it), and values no column can hold
+# (NUL characters, integers past PostgreSQL's range) refused as invalid input.
+
+MAX_STORED_INT = 2**31 - 1
+REASON_MAX_LENGTH = 2000
+
+
+def _unstorable(value: Any) -> str | None:
+    if isinstance(value, str) and "\x00" in value:
+        return "cannot contain NUL characters"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_STORED_INT:
+        return f"must be at most {MAX_STORED_INT}"
+    return None
+
+
+def refuse_unstorable(data: dict[str, Any]) -> None:
+    """Raise a ValidationError naming each value in `data` that no database column can hold."""
+    errors: list[InitErrorDetails] = []
+    pending: deque[tuple[tuple[str | int, ...], Any]] = deque([((), data)])
+    while pending:  # breadth first, without recursion: bodies may nest deeply
+        loc, value = pending.popleft()
+        if isinstance(value, dict):
+            pending.extend(((*loc, str(key)), item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend(((*loc, index), item) for index, item in enumerate(value))
+        elif (message := _unstorable(value)) is not None:
+            error = PydanticCustomError("unstorable", message)
+            errors.append({"type": error, "loc": loc, "input": value})
+    if errors:
+        raise ValidationError.from_exception_data("write body", errors)
+
+
+class WriteBody(SQLModel):
+    """What every write body adds: the editor's reason, which readers see on a correction."""
+
+    reason: str | None = Field(
+        default=None,
+        max_length=REASON_MAX_LENGTH,
+        description="Why; required when a published figure changes (shown as a correction)",
+    )
+
+    @model_validator(mode="after")
+    def _storable(self) -> "WriteBody":
+        refuse_unstorable(self.model_dump())
+        return self
+
+
+class StageSideFields(StageSideCreate):
+    """StageSideCreate, its sum rule checked on `people`."""
+
+    @field_validator("people")
+    @classmethod
+    def _people_is_the_sum(cls, people: int | None, info: ValidationInfo) -> int | None:
+        military, civilian = info.data.get("military"), info.data.get("civilian")
+        if people is None:
+            return people
+        if military is not None and civilian is not None and people != military + civilian:
+            raise ValueError(
+                f"people ({people}) must equal military + civilian ({military + civilian})"
+            )
+        if people < (military or 0) + (civilian or 0):
+            raise ValueError("people cannot be fewer than the military and civilian counts given")
+        return people
+
+
+class StageFields(StageCreate):
+    """StageCreate, its rules checked on `sides` and `sources`."""
+
+    sides: list[StageSideFields]  # type: ignore[assignment]
+    # Validated even when left out, so that a published stage without sources names the field.
+    sources: list[SourceCreate] = Field(
+        default_factory=list, schema_extra={"validate_default": True}
+    )
+
+    @field_validator("sides")
+    @classmethod
+    def _both_sides(cls, sides: list[StageSideFields]) -> list[StageSideFields]:
+        if sorted(side.key for side in sides) != list(SIDE_KEYS):
+            raise ValueError("sides must list side 'a' and side 'b' once each")
+        return sides
+
+    @field_validator("sources")
+    @classmethod
+    def _published_has_a_source(
+        cls, sources: list[SourceCreate], info: ValidationInfo
+    ) -> list[SourceCreate]:
+        if info.data.get("published") and not sources:
+            raise ValueError("a published stage needs at least one source")
+        return sources
+
+
+class StageWrite(WriteBody, StageFields):
+    """A stage as POST /api/v1/exchanges/{slug}/stages takes it, and as a PATCH must leave it."""
+
+
+class ExchangeWrite(WriteBody, ExchangeCreate):
+    """An exchange as POST /api/v1/exchanges takes it, and as a PATCH must leave it."""
+
+    stages: list[StageFields] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+class StaleVersion(SQLModel):
+    """Why a change was refused with 412: what is stored now, to merge with and send again."""
+
+    message: str
+    etag: str
+    version: int
+    current: dict[str, Any]
+
+
+class StaleVersionError(SQLModel):
+    detail: StaleVersion

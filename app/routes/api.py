@@ -1,10 +1,12 @@
 """The public JSON API, /api/v1: exchanges with their tallies, totals, the stage timeline, CSV."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from app import crud, exports
 from app.deps import SessionDep, TimelineFiltersDep
@@ -62,7 +64,7 @@ def get_exchange(slug: str, session: SessionDep) -> ExchangeDetail:
 def exchange_stages_csv(slug: str, session: SessionDep) -> Response:
     """The exchange's published stages as CSV, one row per stage and side, oldest first."""
     exchange = _exchange_or_404(session, slug)
-    return _csv(exports.stages_csv(exchange.stages, crud.side_names(session)), f"{slug}-stages.csv")
+    return _csv(_stages_csv(session, exchange.stages), f"{slug}-stages.csv")
 
 
 @router.get("/totals")
@@ -89,5 +91,13 @@ def list_stages(
 @router.get("/stages.csv", response_class=Response)
 def stages_csv(session: SessionDep, filters: TimelineFiltersDep) -> Response:
     """Every published stage matching the filters as CSV, one row per stage and side."""
-    stages = _all_stages(session, filters)
-    return _csv(exports.stages_csv(stages, crud.side_names(session)), "swaptally-stages.csv")
+    return _csv(_stages_csv(session, _all_stages(session, filters)), "swaptally-stages.csv")
+
+
+def _stages_csv(session: Session, stages: Sequence[StagePublic]) -> str:
+    slugs = {stage.exchange for stage in stages}
+    return exports.stages_csv(
+        stages,
+        crud.side_names(session, slugs=slugs),
+        crud.exchange_titles(session, slugs=slugs),
+    )

@@ -1,0 +1,374 @@
+"""The editors' JSON API, /api/v1: add and correct exchanges and stages with a personal API token.
+
+Every answer carries the record's ETag; a PATCH must send it back in If-Match, so that an editor
+working on an old version gets 412 instead of overwriting a newer one.
+"""
+
+import json
+import re
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from app import accounts, crud, writes
+from app.deps import SessionDep
+from app.models import (
+    MAX_STORED_INT,
+    Exchange,
+    ExchangeCreate,
+    ExchangeDetail,
+    ExchangeWrite,
+    Stage,
+    StageCreate,
+    StagePublic,
+    StageWrite,
+    StaleVersion,
+    StaleVersionError,
+    User,
+    WriteBody,
+)
+
+
+class _EscapedErrorsRoute(APIRoute):
+    """A 422 echoes the input, and JSON can carry lone surrogates ("\\ud800") that UTF-8 cannot
+    encode: escape them, so that a bad body gets its 422 rather than a failure to render it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                raise RequestValidationError(_encodable(error.errors())) from None
+
+        return route_handler
+
+
+def _encodable(errors: Sequence[Any]) -> list[Any]:
+    encodable = []
+    for error in errors:
+        try:
+            json.dumps(error, ensure_ascii=False, default=str).encode()
+        except UnicodeEncodeError:
+            error = {
+                "type": error["type"],
+                "loc": [_escape(part) for part in error["loc"]],
+                "msg": _escape(error["msg"]),
+                "input": json.dumps(error.get("input"), default=str),  # as JSON text, escaped
+            }
+        encodable.append(error)
+    return encodable
+
+
+def _escape(value: Any) -> Any:
+    return value.encode(errors="backslashreplace").decode() if isinstance(value, str) else value
+
+
+# ---- who is writing ----------------------------------------------------------------------
+
+_bearer = HTTPBearer(
+    auto_error=False, description="A personal API token, from `swaptally create-token`"
+)
+
+
+def api_user(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The active owner of the request's token. Editors and admins alike may write."""
+    if credentials is None:
+        raise HTTPException(
+            status_code=401,
+            detail="Send a personal API token: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    user = accounts.token_user(session, credentials.credentials)
+    if user is None:
+        raise HTTPException(
+            status_code=401,
+            detail="This API token is unknown or revoked, or its user is deactivated",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["editors"],
+    dependencies=[Depends(api_user)],
+    route_class=_EscapedErrorsRoute,
+    responses={401: {"description": "No token, a revoked one, or a deactivated user"}},
+)
+
+IfMatch = Annotated[
+    str | None,
+    Header(description='The ETag of the version being changed, e.g. "stage-12-v3" (not `*`)'),
+]
+Changes = Annotated[
+    dict[str, Any],
+    Body(
+        description="Only the fields that change, named as in POST; a list given (`sides`, "
+        "`sources`) replaces the stored one. `reason` is required when a published figure "
+        "changes."
+    ),
+]
+PATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such record, or it was deleted"},
+    412: {"description": "If-Match names an older version", "model": StaleVersionError},
+    428: {"description": "If-Match is missing, or `*`"},
+}
+
+
+# ---- versions ----------------------------------------------------------------------------
+
+
+def exchange_etag(slug: str, version: int) -> str:
+    return f'"exchange-{slug}-v{version}"'
+
+
+def stage_etag(stage_id: int | None, version: int) -> str:
+    return f'"stage-{stage_id}-v{version}"'
+
+
+def _based_on(if_match: str | None, etag_prefix: str, current: int) -> int:
+    """The version If-Match names for this record: the current one if among them, else any
+    other (0 when it names none), which saving refuses as stale."""
+    tags = [tag.strip() for tag in (if_match or "").split(",") if tag.strip()]
+    if not tags or "*" in tags:
+        # `*` only says "if it exists": it would let a client overwrite changes it never saw.
+        raise HTTPException(
+            status_code=428,
+            detail="Send If-Match with the ETag of the version you are changing (not *)",
+        )
+    pattern = re.compile(rf'"{re.escape(etag_prefix)}-v([1-9][0-9]*)"')
+    versions = [int(found[1]) for tag in tags if (found := pattern.fullmatch(tag))]
+    return current if current in versions else next(iter(versions), 0)
+
+
+def _stale(etag: str, conflict: writes.Conflict) -> HTTPException:
+    detail = StaleVersion(
+        message="A newer version was saved meanwhile: merge your change into `current` and send "
+        "it again with its ETag",
+        etag=etag,
+        version=conflict.version,
+        current=conflict.current,
+    )
+    return HTTPException(status_code=412, detail=detail.model_dump(), headers={"ETag": etag})
+
+
+# ---- bodies ------------------------------------------------------------------------------
+
+WriteSchema = TypeVar("WriteSchema", bound=WriteBody)
+
+
+def _invalid(field: str, message: str, value: Any = None) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", field), "msg": message, "input": value}]
+    )
+
+
+def _validated(schema: type[WriteSchema], data: dict[str, Any]) -> WriteSchema:
+    """A PATCH's merged body, validated as POST validates its body (422 naming each field)."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as invalid:
+        errors = invalid.errors(include_url=False)
+        for error in errors:
+            error["loc"] = ("body", *error["loc"])
+        raise RequestValidationError(errors) from None
+
+
+def _exchange_data(body: ExchangeWrite) -> ExchangeCreate:
+    return ExchangeCreate.model_validate(body.model_dump(exclude={"reason"}))
+
+
+def _stage_data(body: StageWrite) -> StageCreate:
+    return StageCreate.model_validate(body.model_dump(exclude={"reason"}))
+
+
+# ---- records -----------------------------------------------------------------------------
+
+
+def _exchange_or_404(session: Session, slug: str) -> Exchange:
+    """An exchange editors may change: drafts too, deleted ones not."""
+    exchange = crud.get_exchange_row(session, slug=slug, include_drafts=True)
+    if exchange is None:
+        raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
+    return exchange
+
+
+def _slug_taken(session: Session, slug: str) -> bool:
+    """Deleted exchanges keep their slugs: old embed codes must never show another exchange."""
+    return session.scalar(select(col(Exchange.id)).where(col(Exchange.slug) == slug)) is not None
+
+
+def _stage_or_404(session: Session, stage_id: int) -> tuple[Stage, Exchange]:
+    stage = session.get(Stage, stage_id) if 0 < stage_id <= MAX_STORED_INT else None
+    exchange = session.get(Exchange, stage.exchange_id) if stage is not None else None
+    if (
+        stage is None
+        or stage.deleted_at is not None
+        or exchange is None
+        or exchange.deleted_at is not None
+    ):
+        raise HTTPException(status_code=404, detail=f"No stage with id {stage_id}")
+    return stage, exchange
+
+
+def _exchange_detail(session: Session, exchange: Exchange) -> ExchangeDetail:
+    detail = crud.get_exchange(session, slug=exchange.slug, include_drafts=True)
+    assert detail is not None
+    return detail
+
+
+def _stage_public(session: Session, stage: Stage, exchange: Exchange) -> StagePublic:
+    [public] = crud.stage_publics(session, [stage], slugs={exchange.id: exchange.slug})
+    return public
+
+
+# ---- exchanges ---------------------------------------------------------------------------
+
+
+@router.post("/exchanges", status_code=201)
+def create_exchange(
+    body: ExchangeWrite, user: ApiUser, session: SessionDep, response: Response
+) -> ExchangeDetail:
+    """Add an exchange, with any stages it lists. Answers its record, ETag and Location."""
+    try:
+        exchange = writes.create_exchange(
+            session,
+            data=_exchange_data(body),
+            actor=user.email,
+            user_id=user.id,
+            reason=body.reason,
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if not _slug_taken(session, body.slug):
+            raise
+        message = "an exchange with this slug exists already (slugs are never reused)"
+        raise _invalid("slug", message, body.slug) from None
+    response.headers["ETag"] = exchange_etag(exchange.slug, exchange.version)
+    response.headers["Location"] = f"{router.prefix}/exchanges/{exchange.slug}"
+    return _exchange_detail(session, exchange)
+
+
+@router.patch("/exchanges/{slug}", responses=PATCH_RESPONSES)
+def update_exchange(
+    slug: str,
+    changes: Changes,
+    user: ApiUser,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ExchangeDetail:
+    """Change an exchange. Its slug stays (it is in embed codes); its stages change one by one."""
+    exchange = _exchange_or_404(session, slug)
+    based_on = _based_on(if_match, f"exchange-{exchange.slug}", exchange.version)
+    if changes.get("slug", exchange.slug) != exchange.slug:
+        message = "the slug cannot change: embed codes and links use it"
+        raise _invalid("slug", message, changes["slug"])
+    if "stages" in changes:
+        message = "change a stage with PATCH /api/v1/stages/{id}, add one with POST …/stages"
+        raise _invalid("stages", message)
+    body = _validated(ExchangeWrite, writes.exchange_snapshot(session, exchange) | changes)
+    try:
+        writes.update_exchange(
+            session,
+            exchange=exchange,
+            data=_exchange_data(body),
+            expected_version=based_on,
+            actor=user.email,
+            user_id=user.id,
+            reason=body.reason,
+        )
+    except writes.Conflict as conflict:
+        raise _stale(exchange_etag(exchange.slug, conflict.version), conflict) from None
+    except writes.ReasonRequired as error:
+        raise _invalid(error.field, str(error)) from None
+    session.commit()
+    response.headers["ETag"] = exchange_etag(exchange.slug, exchange.version)
+    return _exchange_detail(session, exchange)
+
+
+# ---- stages ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/exchanges/{slug}/stages",
+    status_code=201,
+    responses={404: {"description": "No such exchange, or it was deleted"}},
+)
+def create_stage(
+    slug: str, body: StageWrite, user: ApiUser, session: SessionDep, response: Response
+) -> StagePublic:
+    """Add a stage to an exchange. Answers its record, ETag and Location."""
+    exchange = _exchange_or_404(session, slug)
+    stage = writes.create_stage(
+        session,
+        exchange=exchange,
+        data=_stage_data(body),
+        actor=user.email,
+        user_id=user.id,
+        reason=body.reason,
+    )
+    session.commit()
+    response.headers["ETag"] = stage_etag(stage.id, stage.version)
+    response.headers["Location"] = f"{router.prefix}/stages/{stage.id}"
+    return _stage_public(session, stage, exchange)
+
+
+@router.get("/stages/{stage_id}", responses={404: PATCH_RESPONSES[404]})
+def read_stage(stage_id: int, session: SessionDep, response: Response) -> StagePublic:
+    """One stage, drafts included, with the ETag that a PATCH sends back."""
+    stage, exchange = _stage_or_404(session, stage_id)
+    response.headers["ETag"] = stage_etag(stage.id, stage.version)
+    response.headers["Cache-Control"] = "private, no-store"
+    return _stage_public(session, stage, exchange)
+
+
+@router.patch("/stages/{stage_id}", responses=PATCH_RESPONSES)
+def update_stage(
+    stage_id: int,
+    changes: Changes,
+    user: ApiUser,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> StagePublic:
+    """Change a stage: correct its figures (with a reason), sources, status, or publish it."""
+    stage, exchange = _stage_or_404(session, stage_id)
+    based_on = _based_on(if_match, f"stage-{stage.id}", stage.version)
+    if changes.get("exchange", exchange.slug) != exchange.slug:
+        message = "a stage cannot move to another exchange"
+        raise _invalid("exchange", message, changes["exchange"])
+    body = _validated(StageWrite, writes.stage_snapshot(session, stage) | changes)
+    try:
+        writes.update_stage(
+            session,
+            stage=stage,
+            data=_stage_data(body),
+            expected_version=based_on,
+            actor=user.email,
+            user_id=user.id,
+            reason=body.reason,
+        )
+    except writes.Conflict as conflict:
+        raise _stale(stage_etag(stage.id, conflict.version), conflict) from None
+    except writes.ReasonRequired as error:
+        raise _invalid(error.field, str(error)) from None
+    session.commit()
+    response.headers["ETag"] = stage_etag(stage.id, stage.version)
+    return _stage_public(session, stage, exchange)
