@@ -38,7 +38,13 @@ def visible_exchange() -> ColumnElement[bool]:
 
 
 def _stage_sums_columns() -> list[Any]:
+    """The columns of `tally.StageSums`, in order; `tally.with_stage` must count the same way."""
     people_parts = func.coalesce(StageSide.military, 0) + func.coalesce(StageSide.civilian, 0)
+    # Known people: a reported total, or both parts of it (a row may hold the parts alone).
+    people_known = or_(
+        col(StageSide.people).is_not(None),
+        and_(col(StageSide.military).is_not(None), col(StageSide.civilian).is_not(None)),
+    )
     any_people = or_(
         col(StageSide.people).is_not(None),
         col(StageSide.military).is_not(None),
@@ -51,7 +57,7 @@ def _stage_sums_columns() -> list[Any]:
         func.coalesce(func.sum(StageSide.civilian), 0),
         func.count(col(StageSide.civilian)),
         func.coalesce(func.sum(func.coalesce(StageSide.people, people_parts)), 0),
-        func.count(col(StageSide.people)),
+        func.count(case((people_known, 1))),
         func.count(case((any_people, 1))),
         func.coalesce(func.sum(StageSide.remains), 0),
     ]

@@ -19,8 +19,9 @@ class Counts:
 class StageSums:
     """Aggregates over one side's counted stages (published, not deleted), as SQL returns them.
 
-    `*_known` count the stages where that figure was disclosed. `people_floor` adds each stage's
-    people, or the parts of it that were disclosed when the total was not.
+    `*_known` count the stages where that figure was disclosed; people count as disclosed when the
+    total was, or both its parts were. `people_floor` adds each stage's people, or the parts of it
+    that were disclosed when the total was not.
     """
 
     stages: int = 0
@@ -91,6 +92,7 @@ def with_stage(sums: StageSums, counts: Counts, *, sign: int = 1) -> StageSums:
     side: what an editor's preview shows before the stage is saved."""
     military, civilian, people = counts.military, counts.civilian, counts.people
     floor = people if people is not None else (military or 0) + (civilian or 0)
+    known = people is not None or (military is not None and civilian is not None)
     known_any = people is not None or military is not None or civilian is not None
     return StageSums(
         stages=sums.stages + sign,
@@ -99,7 +101,7 @@ def with_stage(sums: StageSums, counts: Counts, *, sign: int = 1) -> StageSums:
         civilian=sums.civilian + sign * (civilian or 0),
         civilian_known=sums.civilian_known + sign * (civilian is not None),
         people_floor=sums.people_floor + sign * floor,
-        people_known=sums.people_known + sign * (people is not None),
+        people_known=sums.people_known + sign * known,
         any_people_known=sums.any_people_known + sign * known_any,
         remains=sums.remains + sign * (counts.remains or 0),
     )

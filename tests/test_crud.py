@@ -2,10 +2,11 @@
 
 import datetime as dt
 
-from sqlmodel import Session, select
+import pytest
+from sqlmodel import Session, col, select
 
-from app import crud
-from app.models import Revision, StageSide
+from app import crud, tally
+from app.models import Revision, Stage, StageSide
 from tests.factories import add_stage, make_exchange, stage_data
 
 
@@ -107,3 +108,49 @@ def test_every_write_is_in_history(session: Session) -> None:
     assert revisions[0].entity_id == exchange.id
     assert revisions[1].after is not None
     assert revisions[1].after["sides"][0]["military"] == 270
+
+
+Figures = tuple[
+    int | None, int | None, int | None, int | None
+]  # military, civilian, people, remains
+
+
+@pytest.mark.parametrize(
+    ("stored", "undisclosed"),
+    [
+        # Both parts known but no stored total (rows written before people was kept): exact.
+        ([(270, 120, 390, None), (100, 5, None, 2), (None, None, 215, None)], False),
+        ([(270, 120, None, None), (307, None, None, None), (None, None, None, 10)], True),
+        ([(None, 3, None, None), (None, None, None, None)], True),
+    ],
+)
+def test_sql_tally_and_editor_preview_agree(
+    session: Session, stored: list[Figures], undisclosed: bool
+) -> None:
+    """The editor's preview (tally.with_stage) must show what the saved stages will show."""
+    exchange = make_exchange(
+        session, *(stage_data(date=dt.date(2025, 5, 23 + day)) for day in range(len(stored)))
+    )
+    rows = session.exec(
+        select(StageSide)
+        .join(Stage, col(Stage.id) == StageSide.stage_id)
+        .where(StageSide.key == "a")
+        .order_by(col(Stage.date))
+    ).all()
+    for row, (military, civilian, people, remains) in zip(rows, stored, strict=True):
+        row.military, row.civilian, row.people, row.remains = military, civilian, people, remains
+        session.add(row)
+    session.commit()
+    [from_sql] = [
+        sums
+        for (_, key), sums in crud.stage_sums_by_exchange(
+            session, exchange_ids=[exchange.id]
+        ).items()
+        if key == "a"
+    ]
+    previewed = tally.StageSums()
+    for military, civilian, people, remains in stored:
+        counts = tally.Counts(people=people, military=military, civilian=civilian, remains=remains)
+        previewed = tally.with_stage(previewed, counts)
+    assert from_sql == previewed
+    assert tally.side_tally(from_sql).undisclosed is undisclosed

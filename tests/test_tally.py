@@ -23,7 +23,9 @@ def sums(*stages: tuple[int | None, int | None, int | None, int | None]) -> Stag
         civilian=sum(c for _, c, _, _ in known if c is not None),
         civilian_known=sum(1 for _, c, _, _ in known if c is not None),
         people_floor=sum(p if p is not None else (m or 0) + (c or 0) for m, c, p, _ in known),
-        people_known=sum(1 for _, _, p, _ in known if p is not None),
+        people_known=sum(
+            1 for m, c, p, _ in known if p is not None or (m is not None and c is not None)
+        ),
         any_people_known=sum(1 for m, c, p, _ in known if (m, c, p) != (None, None, None)),
         remains=sum(r for _, _, _, r in known if r is not None),
     )
