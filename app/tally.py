@@ -66,6 +66,22 @@ def side_tally(sums: StageSums, target: Counts | None = None) -> SideTally:
     )
 
 
+@dataclass(frozen=True)
+class PeopleFigure:
+    """How a people count reads: no `count` is "undisclosed"; `at_least` makes it a floor."""
+
+    count: int | None
+    at_least: bool = False
+
+
+def people_figure(people: int | None, undisclosed: bool) -> PeopleFigure:
+    """A people count as pages show it. A floor of 0 tells a reader nothing, so it reads
+    "undisclosed", never "at least 0" (the API keeps the 0 with `undisclosed: true`)."""
+    if people is None or (undisclosed and people == 0):
+        return PeopleFigure(count=None)
+    return PeopleFigure(count=people, at_least=undisclosed)
+
+
 def percent_of(returned: int | None, target: int | None) -> float | None:
     """Percent of the target, one decimal, rounded half up; may exceed 100."""
     if returned is None or not target:

@@ -54,3 +54,20 @@ def test_seeded_conflicts_are_disputed_with_both_claims_kept(session: Session) -
     assert stage.status == "disputed"
     assert "189" in stage.notes
     assert "150" in stage.notes
+
+
+def test_handovers_of_remains_alone_return_no_living_people(session: Session) -> None:
+    """The reference: "a handover of remains alone has 0 living people", so Russia's side of
+    the bodies-only stages is 0 people (exact), with its undisclosed remains left unknown."""
+    seed.load(session)
+    for slug, remains in (("2025-istanbul-2-bodies", 78), ("2025-2026-body-repatriations", 173)):
+        detail = crud.get_exchange(session, slug=slug)
+        assert detail is not None
+        russia = detail.sides[1]
+        assert russia.returned.model_dump() == {
+            "people": 0,
+            "military": 0,
+            "civilian": 0,
+            "remains": remains,
+        }
+        assert russia.undisclosed is False

@@ -4,8 +4,10 @@ import pytest
 
 from app.tally import (
     Counts,
+    PeopleFigure,
     StageSums,
     bar_fraction,
+    people_figure,
     percent_of,
     remaining_of,
     side_tally,
@@ -134,3 +136,19 @@ def test_with_stage_adds_and_takes_away_exactly_what_sql_would_count() -> None:
     assert added == both
     assert with_stage(both, Counts(military=307, remains=5), sign=-1) == sums(first)
     assert side_tally(added, THOUSAND).returned.people == 697
+
+
+@pytest.mark.parametrize(
+    ("people", "undisclosed", "figure"),
+    [
+        (697, False, PeopleFigure(count=697)),
+        (697, True, PeopleFigure(count=697, at_least=True)),
+        (0, False, PeopleFigure(count=0)),
+        (0, True, PeopleFigure(count=None)),  # never "at least 0"
+        (None, True, PeopleFigure(count=None)),
+    ],
+)
+def test_people_figure_reads_exact_at_least_or_undisclosed(
+    people: int | None, undisclosed: bool, figure: PeopleFigure
+) -> None:
+    assert people_figure(people, undisclosed) == figure

@@ -62,6 +62,31 @@ def test_side_with_nothing_disclosed_says_undisclosed(client: TestClient, sessio
     ]
 
 
+def test_a_floor_of_zero_reads_undisclosed_never_at_least_0(
+    client: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data(a=(270, 120), b=(0, None)))
+    dashboard = parse(client.get("/").text)
+    article = dashboard.select_one("article.exchange")
+    assert article is not None
+    assert texts(article, ".figure") == [
+        "390 of 1,000 returned to Ukraine (39.0 %)",
+        "undisclosed of 1,000 returned to Russia",
+    ]
+    assert len(article.select(".bar")) == 1
+    assert texts(dashboard, ".totals-list li") == [
+        "undisclosed returned to Russia in 1 exchange",
+        "390 returned to Ukraine in 1 exchange",
+    ]
+    page = parse(client.get("/exchanges/istanbul-1000-for-1000").text)
+    assert page.select_one('meta[name="description"]')["content"] == (  # type: ignore[index]
+        "Ukraine: 390 / 1,000; Russia: undisclosed"
+    )
+    api = client.get("/api/v1/exchanges/istanbul-1000-for-1000").json()
+    russia = api["sides"][1]
+    assert (russia["returned"]["people"], russia["undisclosed"]) == (0, True)
+
+
 def test_exchange_page_tells_the_whole_story(client: TestClient, session: Session) -> None:
     exchange = make_exchange(
         session,
