@@ -6,6 +6,8 @@ Pure functions over numbers: no FastAPI, no session, no I/O. `crud` feeds them S
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+ALMOST_ALL = Decimal("99.9")  # the most a percent short of its target may read
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -83,11 +85,17 @@ def people_figure(people: int | None, undisclosed: bool) -> PeopleFigure:
 
 
 def percent_of(returned: int | None, target: int | None) -> float | None:
-    """Percent of the target, one decimal, rounded half up; may exceed 100."""
+    """Percent of the target, one decimal, rounded half up; may exceed 100.
+
+    Short of the target it stays below 100: 9,996 of 10,000 is 99.9 %, never a finished 100.0 %.
+    """
     if returned is None or not target:
         return None
     exact = Decimal(returned) * 100 / Decimal(target)
-    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    rounded = exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if returned < target:
+        rounded = min(rounded, ALMOST_ALL)
+    return float(rounded)
 
 
 def remaining_of(returned: int | None, target: int | None) -> int | None:

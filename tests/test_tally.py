@@ -107,9 +107,16 @@ def test_unknown_remains_do_not_make_people_uncertain() -> None:
         (None, 1000, None),
         (5, None, None),
         (5, 0, None),
+        (0, 1000, 0.0),
+        (999, 1000, 99.9),
+        (9996, 10000, 99.9),  # 99.96 would round to 100.0 though one person is still held
+        (199_999, 200_000, 99.9),
+        (1000, 1000, 100.0),
+        (1001, 1000, 100.1),
+        (10_001, 10_000, 100.0),  # over the target by a hair: may read 100.0
     ],
 )
-def test_percent_rounds_half_up_to_one_decimal(
+def test_percent_rounds_half_up_and_reads_100_only_once_reached(
     returned: int | None, target: int | None, expected: float | None
 ) -> None:
     assert percent_of(returned, target) == expected
