@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from app.models import ExchangeDetail
+from app.tally import PeopleFigure, people_figure, people_floor, people_known
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
@@ -15,6 +16,7 @@ class Series:
     name: str
     points: list[tuple[float, float]]
     values: list[int]  # cumulative people after each stage (a lower bound where undisclosed)
+    figures: list[PeopleFigure]  # the same, as they read: "at least N" once a stage is unknown
 
     @property
     def polyline(self) -> str:
@@ -62,13 +64,15 @@ def cumulative_chart(exchange: ExchangeDetail) -> Chart | None:
     if not stages:
         return None
     cumulative: dict[str, list[int]] = {side.key: [] for side in exchange.sides}
+    figures: dict[str, list[PeopleFigure]] = {side.key: [] for side in exchange.sides}
+    exact = {side.key: True for side in exchange.sides}
     for stage in stages:
         for side in stage.sides:
-            known = side.people
-            if known is None:
-                known = (side.military or 0) + (side.civilian or 0)
             previous = cumulative[side.key][-1] if cumulative[side.key] else 0
-            cumulative[side.key].append(previous + known)
+            exact[side.key] = exact[side.key] and people_known(side)
+            total = previous + people_floor(side)
+            cumulative[side.key].append(total)
+            figures[side.key].append(people_figure(total, not exact[side.key]))
     targets = sorted({s.target.people for s in exchange.sides if s.target.people})
     top = max([1, *targets, *(v for values in cumulative.values() for v in values)])
     step = _nice_step(top)
@@ -87,6 +91,7 @@ def cumulative_chart(exchange: ExchangeDetail) -> Chart | None:
             name=side.name,
             points=[(x_at(i), y_at(v)) for i, v in enumerate(cumulative[side.key])],
             values=cumulative[side.key],
+            figures=figures[side.key],
         )
         for side in exchange.sides
     ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
 from app.models import StagePublic, StageSidePublic
+from app.tally import stage_people
 
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 # Ids must never change once readers have seen them (RFC 4287, 4.2.6), whatever BASE_URL becomes.
@@ -37,6 +38,15 @@ def _count(value: int | None) -> str:
     return "undisclosed" if value is None else f"{value:,}"
 
 
+def _people(side: StageSidePublic) -> str:
+    """The side's people: "390", "at least 270" when a part of the split is unknown, or
+    "undisclosed"."""
+    figure = stage_people(side)
+    if figure.count is None or not figure.at_least:
+        return _count(figure.count)
+    return f"at least {figure.count:,}"
+
+
 def _xml_text(text: str) -> str:
     return NOT_XML.sub("", text)
 
@@ -44,10 +54,10 @@ def _xml_text(text: str) -> str:
 def _returned(side: StageSidePublic, name: str) -> str:
     """For example "390 returned to Ukraine"; a stage of bodies says so, not "0 returned"."""
     if not side.remains:
-        return f"{_count(side.people)} returned to {name}"
+        return f"{_people(side)} returned to {name}"
     if side.people == 0:
         return f"{side.remains:,} bodies returned to {name}"
-    return f"{_count(side.people)} people and {side.remains:,} bodies returned to {name}"
+    return f"{_people(side)} people and {side.remains:,} bodies returned to {name}"
 
 
 def entry_title(stage: StagePublic, names: Names) -> str:
@@ -64,7 +74,7 @@ def entry_content(stage: StagePublic, names: Names) -> str:
     sides = []
     for side in stage.sides:
         breakdown = (
-            f"{esc(names.side(stage.exchange, side.key))}: {_count(side.people)} returned"
+            f"{esc(names.side(stage.exchange, side.key))}: {_people(side)} returned"
             f" · military {_count(side.military)} · civilians {_count(side.civilian)}"
         )
         if side.remains:

@@ -5,6 +5,7 @@ Pure functions over numbers: no FastAPI, no session, no I/O. `crud` feeds them S
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 ALMOST_ALL = Decimal("99.9")  # the most a percent short of its target may read
 
@@ -84,6 +85,34 @@ def people_figure(people: int | None, undisclosed: bool) -> PeopleFigure:
     return PeopleFigure(count=people, at_least=undisclosed)
 
 
+class StageSideCounts(Protocol):
+    """One stage side's counts: a `Counts`, or a stage side as the API shows it."""
+
+    @property
+    def people(self) -> int | None: ...
+    @property
+    def military(self) -> int | None: ...
+    @property
+    def civilian(self) -> int | None: ...
+
+
+def people_known(side: StageSideCounts) -> bool:
+    """Whether a stage side's people are exact: a reported total, or both parts of the split."""
+    return side.people is not None or (side.military is not None and side.civilian is not None)
+
+
+def people_floor(side: StageSideCounts) -> int:
+    """The fewest people a stage side can have returned: its total, else the parts disclosed."""
+    if side.people is not None:
+        return side.people
+    return (side.military or 0) + (side.civilian or 0)
+
+
+def stage_people(side: StageSideCounts) -> PeopleFigure:
+    """One stage side's people as pages and feeds show them: exact, "at least N", or undisclosed."""
+    return people_figure(people_floor(side), not people_known(side))
+
+
 def percent_of(returned: int | None, target: int | None) -> float | None:
     """Percent of the target, one decimal, rounded half up; may exceed 100.
 
@@ -115,8 +144,6 @@ def with_stage(sums: StageSums, counts: Counts, *, sign: int = 1) -> StageSums:
     """The aggregates after adding (sign=1) or taking away (sign=-1) one stage's counts for a
     side: what an editor's preview shows before the stage is saved."""
     military, civilian, people = counts.military, counts.civilian, counts.people
-    floor = people if people is not None else (military or 0) + (civilian or 0)
-    known = people is not None or (military is not None and civilian is not None)
     known_any = people is not None or military is not None or civilian is not None
     return StageSums(
         stages=sums.stages + sign,
@@ -124,8 +151,8 @@ def with_stage(sums: StageSums, counts: Counts, *, sign: int = 1) -> StageSums:
         military_known=sums.military_known + sign * (military is not None),
         civilian=sums.civilian + sign * (civilian or 0),
         civilian_known=sums.civilian_known + sign * (civilian is not None),
-        people_floor=sums.people_floor + sign * floor,
-        people_known=sums.people_known + sign * known,
+        people_floor=sums.people_floor + sign * people_floor(counts),
+        people_known=sums.people_known + sign * people_known(counts),
         any_people_known=sums.any_people_known + sign * known_any,
         remains=sums.remains + sign * (counts.remains or 0),
     )

@@ -36,6 +36,7 @@ def make_templates() -> LocalizedTemplates:
         env.globals["locales"] = i18n.LOCALES
         env.globals["bar_fraction"] = tally.bar_fraction
         env.globals["people_figure"] = tally.people_figure
+        env.globals["stage_people"] = tally.stage_people
         env.globals["lang_url"] = lang_url
         env.globals["query_url"] = query_url
         localized[locale] = Jinja2Templates(env=env)

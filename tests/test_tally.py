@@ -11,6 +11,7 @@ from app.tally import (
     percent_of,
     remaining_of,
     side_tally,
+    stage_people,
     with_stage,
 )
 
@@ -159,3 +160,19 @@ def test_people_figure_reads_exact_at_least_or_undisclosed(
     people: int | None, undisclosed: bool, figure: PeopleFigure
 ) -> None:
     assert people_figure(people, undisclosed) == figure
+
+
+@pytest.mark.parametrize(
+    ("counts", "figure"),
+    [
+        (Counts(people=390, military=270, civilian=120), PeopleFigure(count=390)),
+        (Counts(military=270, civilian=120), PeopleFigure(count=390)),
+        (Counts(people=215), PeopleFigure(count=215)),
+        (Counts(military=270), PeopleFigure(count=270, at_least=True)),
+        (Counts(people=40, military=30), PeopleFigure(count=40)),
+        (Counts(civilian=0), PeopleFigure(count=None)),
+        (Counts(remains=5), PeopleFigure(count=None)),
+    ],
+)
+def test_stage_people_is_exact_or_a_floor(counts: Counts, figure: PeopleFigure) -> None:
+    assert stage_people(counts) == figure

@@ -249,8 +249,15 @@ def test_user_text_is_escaped(client: TestClient, session: Session) -> None:
     assert fetch(client, "/feed.atom").entries[0].title == entry.findtext(f"{ATOM}title")
 
 
-def one_side_stage(people: int | None, remains: int | None) -> StagePublic:
-    side = {"key": "a", "military": None, "civilian": None, "people": people, "remains": remains}
+def one_side_stage(
+    people: int | None,
+    remains: int | None,
+    military: int | None = None,
+    civilian: int | None = None,
+) -> StagePublic:
+    side = {
+        "key": "a", "military": military, "civilian": civilian, "people": people, "remains": remains
+    }  # fmt: skip
     return StagePublic.model_validate(
         {
             "id": 1, "exchange": "x", "date": dt.date(2025, 6, 11), "status": "confirmed",
@@ -285,3 +292,31 @@ def test_entry_content_of_bodies_without_notes_or_sources() -> None:
         "<p>Status: confirmed</p><ul><li>Ukraine: 0 returned · military undisclosed"
         " · civilians undisclosed · remains repatriated 1,212</li></ul>"
     )
+
+
+@pytest.mark.parametrize(
+    ("military", "civilian", "people", "figures"),
+    [
+        (270, None, None, "at least 270 returned to Ukraine"),
+        (None, 12, None, "at least 12 returned to Ukraine"),
+        (0, None, None, "undisclosed returned to Ukraine"),  # never "at least 0"
+        (None, None, 215, "215 returned to Ukraine"),  # a reported total is exact
+        (270, 120, 390, "390 returned to Ukraine"),
+    ],
+)
+def test_entry_title_says_at_least_when_a_part_is_unknown(
+    military: int | None, civilian: int | None, people: int | None, figures: str
+) -> None:
+    names = Names(exchanges={"x": "Swap"}, sides={("x", "a"): "Ukraine"})
+    stage = one_side_stage(people, None, military=military, civilian=civilian)
+    assert entry_title(stage, names) == f"Swap — 2025-06-11: {figures}"
+
+
+def test_entry_content_says_at_least_when_a_part_is_unknown() -> None:
+    names = Names(exchanges={"x": "Swap"}, sides={("x", "a"): "Ukraine"})
+    assert entry_content(one_side_stage(None, 3, military=270), names) == (
+        "<p>Status: confirmed</p><ul><li>Ukraine: at least 270 returned · military 270"
+        " · civilians undisclosed · remains repatriated 3</li></ul>"
+    )
+    title = entry_title(one_side_stage(None, 3, military=270), names)
+    assert title == "Swap — 2025-06-11: at least 270 people and 3 bodies returned to Ukraine"

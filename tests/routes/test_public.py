@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -144,6 +145,40 @@ def test_exchange_chart_is_svg_with_a_text_alternative(
         "23 May 2025 390 390",
         "24 May 2025 697 697",
     ]
+
+
+def test_stage_summaries_and_chart_say_at_least_when_a_part_is_unknown(
+    client: TestClient, session: Session
+) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, None), b=(0, None)))
+    add_stage(session, exchange, stage_data(a=(307, 0), b=(307, 0), date=dt.date(2025, 5, 24)))
+    rows = texts(parse(client.get("/").text), ".stage-list .stage-counts")
+    assert rows == ["Ukraine 307 · Russia 307", "Ukraine at least 270 · Russia undisclosed"]
+    rows = texts(parse(client.get("/timeline").text), ".stage-list .stage-counts")
+    assert rows == ["Ukraine 307 · Russia 307", "Ukraine at least 270 · Russia undisclosed"]
+    page = parse(client.get("/exchanges/istanbul-1000-for-1000").text)
+    assert text(page.select_one("figure.chart desc")) == (
+        "Ukraine: at least 577 after 2 stages; Russia: at least 307 after 2 stages; target 1,000"
+    )
+    assert texts(page, "figure.chart table tbody tr") == [
+        "23 May 2025 at least 270 undisclosed",
+        "24 May 2025 at least 577 at least 307",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "description"),
+    [
+        ("en", "Ukraine: 390 after 1 stage; Russia: 390 after 1 stage; target 1,000"),
+        ("uk", "Ukraine: 390 після 1 етапу; Russia: 390 після 1 етапу; мета 1 000"),
+    ],
+)
+def test_chart_description_counts_stages_in_each_language(
+    client: TestClient, session: Session, lang: str, description: str
+) -> None:
+    make_exchange(session, stage_data(a=(270, 120)))
+    page = parse(client.get(f"/exchanges/istanbul-1000-for-1000?lang={lang}").text)
+    assert text(page.select_one("figure.chart desc")) == description
 
 
 def test_correction_note_is_shown_on_the_stage(client: TestClient, session: Session) -> None:
