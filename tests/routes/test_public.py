@@ -28,6 +28,28 @@ def test_dashboard_shows_each_side_against_its_target(client: TestClient, sessio
     assert [bar["style"] for bar in article.select(".bar span")] == ["width: 39.0%", "width: 27.0%"]
 
 
+@pytest.mark.parametrize(
+    ("planned", "meta"),
+    [
+        (3, "in progress · day 2 of 3 · agreed 16 May 2025"),
+        (2, "in progress · day 2 of 2 · agreed 16 May 2025"),
+        (1, "in progress · day 2 · agreed 16 May 2025"),  # never "day 2 of 1"
+        (None, "in progress · 2 stages · agreed 16 May 2025"),
+    ],
+)
+def test_day_n_of_m_never_counts_past_the_plan(
+    client: TestClient, session: Session, planned: int | None, meta: str
+) -> None:
+    make_exchange(
+        session,
+        stage_data(),
+        stage_data(date=dt.date(2025, 5, 24)),
+        planned_stages=planned,
+    )
+    page = parse(client.get("/exchanges/istanbul-1000-for-1000").text)
+    assert text(page.select_one(".meta")) == meta
+
+
 def test_dashboard_puts_exchanges_in_progress_first(client: TestClient, session: Session) -> None:
     make_exchange(session, stage_data(date=dt.date(2025, 6, 1)), slug="done", status="completed")
     make_exchange(session, stage_data(date=dt.date(2024, 1, 1)), slug="ongoing")
