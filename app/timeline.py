@@ -22,7 +22,9 @@ BAD_RANGE = N_("the end date is before the start date")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-CURSOR_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2})~(\d+)")
+# A stage id in a cursor fits a signed 64-bit integer, or the database refuses the query (a 500).
+CURSOR_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2})~(\d{1,18})")
+MAX_CURSOR_ID = 2**63 - 1
 
 
 class FilterError(ValueError):
@@ -45,7 +47,7 @@ class Cursor:
     def parse(cls, text: str) -> "Cursor":
         match = CURSOR_PATTERN.fullmatch(text)
         try:
-            if match is None:
+            if match is None or not 0 <= int(match[2]) <= MAX_CURSOR_ID:
                 raise ValueError(text)
             return cls(date=dt.date.fromisoformat(match[1]), id=int(match[2]))
         except ValueError:

@@ -76,7 +76,8 @@ def test_pages_follow_next_links_without_gaps(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("query", "field"),
     [("from=yesterday", "from"), ("to=2025-13-01", "to"), ("status=rumoured", "status"),
-     ("page=abc", "page"), ("from=2025-05-25&to=2025-05-01", "to"), ("limit=0", "limit")],
+     ("page=abc", "page"), ("from=2025-05-25&to=2025-05-01", "to"), ("limit=0", "limit"),
+     ("page=2025-05-23~9223372036854775808", "page"), ("page=2025-05-23~" + "9" * 40, "page")],
 )  # fmt: skip
 def test_bad_filter_is_a_422_naming_the_field(client: TestClient, query: str, field: str) -> None:
     response = client.get(f"/api/v1/stages?{query}")

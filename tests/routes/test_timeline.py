@@ -116,6 +116,13 @@ def test_pages_link_to_older_stages(client: TestClient, session: Session) -> Non
         ("status=rumoured", "status", "choose one of reported, confirmed, disputed"),
         ("from=2025-05-25&to=2025-05-01", "to", "the end date is before the start date"),
         ("page=xyz", "page", "not a page of this timeline; start from page 1"),
+        (
+            "page=2025-05-23~9223372036854775808",
+            "page",
+            "not a page of this timeline; start from page 1",
+        ),
+        ("page=2025-05-23~" + "9" * 40, "page", "not a page of this timeline; start from page 1"),
+        ("page=2025-02-30~1", "page", "not a page of this timeline; start from page 1"),
     ],
 )
 def test_bad_filter_shows_an_error_beside_the_field(
@@ -132,3 +139,9 @@ def test_bad_filter_shows_an_error_beside_the_field(
 def test_errors_are_translated(client: TestClient) -> None:
     page = parse(client.get("/timeline?from=soon&lang=uk").text)
     assert text(page.select_one("#error-from")) == "вкажіть дату у форматі 2025-05-23"
+
+
+def test_the_largest_cursor_id_is_a_page(client: TestClient) -> None:
+    """18 digits is the most a cursor id may have: it still fits the database's integers."""
+    response = client.get("/timeline?page=2025-05-23~" + "9" * 18)
+    assert response.status_code == 200
