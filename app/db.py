@@ -32,6 +32,14 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    # SQLite's own lower() folds ASCII only, so "київ" would never find "Київ". Python's str.lower
+    # is the same simple Unicode mapping as PostgreSQL's lower() in a UTF-8 locale, so a search
+    # finds the same stages on both.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def iter_session(engine: Engine) -> Iterator[Session]:

@@ -82,6 +82,9 @@ def running_server() -> Iterator[PostgresServer]:
             "--auth=trust",
             "-E",
             "UTF8",
+            # In the C locale lower() folds ASCII only; C.UTF-8 folds Cyrillic too, as production's
+            # UTF-8 locales do, and exists on every Debian.
+            "--locale=C.UTF-8",
             "--no-sync",
         )
         options = (

@@ -1,9 +1,10 @@
-"""Every SQLite connection runs with WAL, foreign keys and a busy timeout; timestamps stay UTC."""
+"""Every SQLite connection runs with WAL, foreign keys, a busy timeout and a Unicode lower();
+timestamps stay UTC."""
 
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from app.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, metadata
@@ -30,3 +31,9 @@ def test_timestamps_read_back_as_utc(tmp_path: Path) -> None:
         session.expire_all()
         assert exchange.updated_at.tzinfo == dt.UTC
     engine.dispose()
+
+
+def test_lower_folds_cyrillic_on_every_backend(session: Session) -> None:
+    """Search lowercases both sides: SQLite by our function, PostgreSQL by a UTF-8 locale."""
+    folded = session.execute(select(func.lower("КИЇВ Ґанок STRASSE"))).scalar_one()
+    assert folded == "київ ґанок strasse"

@@ -28,7 +28,8 @@ def stages(session: Session) -> None:
             b=(None, None),
             date=dt.date(2024, 1, 3),
             status="disputed",
-            sources=[SOURCE | {"publisher": "TASS"}],
+            notes="Обмін під Києвом",
+            sources=[SOURCE | {"publisher": "TASS", "claim": "Повернулися до Києва."}],
         ),
         slug="belarus-swap",
         title="Belarus swap",
@@ -54,6 +55,9 @@ def shown(client: TestClient, query: str, headers: dict[str, str] | None = None)
         ("status=disputed", ["2024-01-03"]),
         ("q=MARIUPOL", ["2025-05-25"]),
         ("q=tass", ["2024-01-03"]),
+        ("q=ОБМІН", ["2024-01-03"]),  # Cyrillic folds on SQLite as on PostgreSQL
+        ("q=києва", ["2024-01-03"]),
+        ("q=БЛОКУВАННЯ", []),
         ("side=Russia&status=confirmed&from=2025-05-24&q=mariupol", ["2025-05-25"]),
         ("exchange=belarus-swap&status=confirmed", []),
     ],
@@ -145,3 +149,13 @@ def test_the_largest_cursor_id_is_a_page(client: TestClient) -> None:
     """18 digits is the most a cursor id may have: it still fits the database's integers."""
     response = client.get("/timeline?page=2025-05-23~" + "9" * 18)
     assert response.status_code == 200
+
+
+def test_side_names_in_cyrillic_match_in_any_case(client: TestClient, session: Session) -> None:
+    make_exchange(
+        session,
+        stage_data(),
+        sides=[{"key": "a", "name": "Україна"}, {"key": "b", "name": "Росія"}],
+    )
+    assert shown(client, "side=УКРАЇНА") == ["2025-05-23"]
+    assert shown(client, "side=білорусь") == []
