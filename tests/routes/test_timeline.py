@@ -1,6 +1,8 @@
 """The timeline page: filters as permalinks, htmx fragments, the no-JavaScript path, errors."""
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -159,3 +161,48 @@ def test_side_names_in_cyrillic_match_in_any_case(client: TestClient, session: S
     )
     assert shown(client, "side=УКРАЇНА") == ["2025-05-23"]
     assert shown(client, "side=білорусь") == []
+
+
+def htmx_swaps(page_html: str, status: int) -> bool:
+    """Whether htmx 2 swaps a response with this status on this page: its first
+    `responseHandling` rule whose code matches (an unanchored regex, as in htmx.js) decides."""
+    meta = parse(page_html).select_one('meta[name="htmx-config"]')
+    assert meta is not None
+    rules = json.loads(str(meta["content"]))["responseHandling"]
+    rule = next((r for r in rules if re.search(r["code"], str(status))), {"swap": False})
+    return bool(rule["swap"])
+
+
+@pytest.mark.parametrize(
+    ("query", "summary"),
+    [
+        ("from=2025-05-25&to=2025-05-01", ["To: the end date is before the start date"]),
+        ("status=rumoured", ["Status: choose one of reported, confirmed, disputed"]),
+        ("page=2025-05-23~" + "9" * 30, ["not a page of this timeline; start from page 1"]),
+    ],
+)
+def test_htmx_swaps_a_bad_filter_error_into_the_results(
+    client: TestClient, query: str, summary: list[str]
+) -> None:
+    """With JavaScript on only #timeline-results changes, so the error must be in it, and
+    htmx must be told to swap a 400 (by default it swaps no 4xx)."""
+    fragment = client.get(f"/timeline?{query}", headers=HTMX)
+    assert fragment.status_code == 400
+    assert "<html" not in fragment.text
+    results = parse(fragment.text)
+    shown_errors = [" ".join(p.get_text().split()) for p in results.select(".error-summary .error")]
+    assert shown_errors == summary
+    assert results.select(".stage-list") == []
+    page = client.get("/timeline")
+    assert htmx_swaps(page.text, 400)
+    assert [htmx_swaps(page.text, code) for code in (200, 204, 403, 404, 422, 500)] == [
+        True, False, False, False, False, False,
+    ]  # fmt: skip
+
+
+def test_field_errors_link_from_the_summary_to_the_field(client: TestClient) -> None:
+    page = parse(client.get("/timeline?from=soon").text)
+    [link] = page.select("#timeline-results .error-summary a")
+    assert link["href"] == "#filter-from"
+    assert page.select_one("#filter-from") is not None
+    assert text(page.select_one("#error-from")) == "use a date like 2025-05-23"
