@@ -375,11 +375,15 @@ class SourceCreate(SQLModel):
     @field_validator("url")
     @classmethod
     def _http_only(cls, url: str) -> str:
+        """Only http(s); the scheme is stored in lower case ("HTTPS://x" becomes "https://x")."""
         url = url.strip()
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        scheme = parts.scheme  # urlsplit lowercases it, and drops characters browsers ignore
+        # The address must start with that scheme as typed: "\x01java\tscript:" never sneaks in.
+        literal = url[: len(scheme)].lower() == scheme
+        if scheme not in ("http", "https") or not parts.netloc or not literal:
             raise ValueError("must be an http:// or https:// address")
-        return url
+        return scheme + url[len(scheme) :]
 
 
 class StageSideCreate(SQLModel):

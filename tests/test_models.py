@@ -28,7 +28,32 @@ def test_stage_side_derives_people_from_its_parts() -> None:
     assert side.people == 390
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.org/x", "example.org", ""])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("HTTPS://Example.org/Report?Q=A", "https://Example.org/Report?Q=A"),
+        ("Http://example.org/x", "http://example.org/x"),
+        ("  https://example.org/?  ", "https://example.org/?"),
+    ],
+)
+def test_source_url_scheme_is_stored_in_lower_case(typed: str, stored: str) -> None:
+    assert SourceCreate.model_validate(SOURCE | {"url": typed}).url == stored
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "DATA:text/html,x",
+        "ftp://example.org/x",
+        "example.org",
+        "",
+        "\x01https://example.org/",
+        "ht\ttps://example.org/",
+    ],
+)
 def test_source_url_must_be_http(url: str) -> None:
     with pytest.raises(ValidationError, match="http:// or https://"):
         SourceCreate.model_validate(SOURCE | {"url": url})
