@@ -21,18 +21,24 @@ LIST_SEPARATOR = "; "
 CLAIM_SEPARATOR = "\n"
 
 
+def _runs_as_formula(text: str) -> bool:
+    """Whether a spreadsheet could run the text: it starts with a trigger, or does once the
+    leading whitespace is trimmed, as some spreadsheets do on import ("  =1+1")."""
+    return text.startswith(FORMULA_TRIGGERS) or text.lstrip().startswith(FORMULA_TRIGGERS)
+
+
 def defuse(cell: str) -> str:
     """Prefix text a spreadsheet would run as a formula, so it is shown, never executed.
 
     Text that already starts with apostrophes before a trigger gets one more, so that the
     importer, which removes exactly one, gives back the original.
     """
-    return "'" + cell if cell.lstrip("'").startswith(FORMULA_TRIGGERS) else cell
+    return "'" + cell if _runs_as_formula(cell.lstrip("'")) else cell
 
 
 def undefuse(cell: str) -> str:
     """The original text of a cell written by `defuse`."""
-    defused = cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_TRIGGERS)
+    defused = cell.startswith("'") and _runs_as_formula(cell.lstrip("'"))
     return cell[1:] if defused else cell
 
 

@@ -366,12 +366,15 @@ def test_valid_stages_are_saved_beside_refused_ones(session: Session) -> None:
 
 
 @pytest.mark.parametrize(
-    "cell",
-    ['=HYPERLINK("http://evil.example","x")', "+1", "-Ukraine", "@SUM(A1)", "\tx", "\rx",
-     "'=already quoted", "''@twice", "'plain", "plain"],
+    ("cell", "defused"),
+    [('=HYPERLINK("http://evil.example","x")', True), ("+1", True), ("-Ukraine", True),
+     ("@SUM(A1)", True), ("\tx", True), ("\rx", True), ("'=already quoted", True),
+     ("''@twice", True), ("'plain", False), ("plain", False),
+     ("x  =1", False), ("  =1+1", True), (" @SUM(A1)", True), ("\u00a0-2", True),
+     ("' =quoted after a space", True), ("  'text", False)],
 )  # fmt: skip
 def test_a_defused_cell_imports_as_its_original_text(
-    client: TestClient, session: Session, engine: Engine, cell: str
+    client: TestClient, session: Session, engine: Engine, cell: str, defused: bool
 ) -> None:
     make_exchange(
         session,
@@ -381,7 +384,7 @@ def test_a_defused_cell_imports_as_its_original_text(
     exported = client.get("/api/v1/stages.csv").text
     first = next(csv.DictReader(io.StringIO(exported)))
     assert first["notes"] == exports.defuse(cell)
-    assert (first["notes"] != cell) == cell.lstrip("'").startswith(exports.FORMULA_TRIGGERS)
+    assert (first["notes"] != cell) is defused
     before = tallies(session)
     wipe(session, engine)
 
