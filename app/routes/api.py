@@ -84,7 +84,10 @@ def list_stages(
     result = timeline_page(session, filters, size=limit)
     next_url = None
     if result.next is not None:
-        next_url = str(request.url.include_query_params(page=str(result.next)))
+        # From BASE_URL, never the Host header: a client sets that, and a cache would keep it.
+        url = request.url.include_query_params(page=str(result.next))
+        base = request.app.state.settings.base_url.rstrip("/")
+        next_url = f"{base}{url.path}?{url.query}"
     return StagesPage(stages=result.stages, next=next_url)
 
 

@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.main import create_app
+from app.settings import Settings
 from tests.factories import SOURCE, add_stage, make_exchange, stage_data
 
 
@@ -71,6 +73,28 @@ def test_pages_follow_next_links_without_gaps(client: TestClient) -> None:
     second = client.get(first["next"]).json()
     assert [s["date"] for s in second["stages"]] == ["2024-01-03"]
     assert second["next"] is None
+
+
+@pytest.mark.usefixtures("two_exchanges")
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("https://swaptally.example/", "https://swaptally.example/api/v1/stages?limit=3&page="),
+        ("", "/api/v1/stages?limit=3&page="),
+    ],
+)
+def test_next_link_comes_from_base_url_never_the_host_header(
+    database_url: str, base_url: str, expected: str
+) -> None:
+    settings = Settings(
+        environment="test", database_url=database_url, secret_key="test", base_url=base_url
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/api/v1/stages?limit=3", headers={"Host": "evil.example"})
+        next_url = response.json()["next"]
+        assert next_url == expected + "2025-05-23~1"
+        second = client.get(next_url.removeprefix("https://swaptally.example")).json()
+    assert [s["date"] for s in second["stages"]] == ["2024-01-03"]
 
 
 @pytest.mark.parametrize(
