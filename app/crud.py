@@ -27,6 +27,9 @@ from app.models import (
     TotalsSide,
 )
 
+# The dashboard leads with what is happening now.
+HAPPENING_FIRST = ("in_progress", "announced", "stalled", "completed")
+
 
 def counted_stage() -> ColumnElement[bool]:
     """Stages that count: published and not deleted (drafts and deleted stages never count)."""
@@ -147,21 +150,25 @@ def _exchange_publics(session: Session, exchanges: Sequence[Exchange]) -> list[E
     return publics
 
 
-def list_exchanges(session: Session) -> list[ExchangePublic]:
-    """Published exchanges, most recent activity first, each with its tally."""
+def list_exchanges(session: Session, *, happening_first: bool = False) -> list[ExchangePublic]:
+    """Published exchanges, most recent activity first, each with its tally.
+
+    With `happening_first` (the dashboard), exchanges are grouped by status in HAPPENING_FIRST
+    order before that.
+    """
     last_stage = (
         select(func.max(Stage.date))
         .where(col(Stage.exchange_id) == Exchange.id, counted_stage())
         .scalar_subquery()
     )
-    query = (
-        select(Exchange)
-        .where(visible_exchange())
-        .order_by(
-            func.coalesce(last_stage, Exchange.agreed_on).desc().nulls_last(),
-            col(Exchange.id).desc(),
-        )
-    )
+    order: list[Any] = [
+        func.coalesce(last_stage, Exchange.agreed_on).desc().nulls_last(),
+        col(Exchange.id).desc(),
+    ]
+    if happening_first:
+        ranks = {status: rank for rank, status in enumerate(HAPPENING_FIRST)}
+        order.insert(0, case(ranks, value=col(Exchange.status), else_=len(ranks)))
+    query = select(Exchange).where(visible_exchange()).order_by(*order)
     return _exchange_publics(session, session.scalars(query).all())
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from app import crud, tally
-from app.models import Revision, Stage, StageSide
+from app.models import EXCHANGE_STATUSES, Revision, Stage, StageSide
 from tests.factories import add_stage, make_exchange, stage_data
 
 
@@ -75,6 +75,33 @@ def test_several_exchanges_are_tallied_in_one_query(session: Session) -> None:
     assert [s.returned.people for s in by_slug["second"].sides] == [105, 105]
     assert [s.returned.people for s in by_slug["empty"].sides] == [0, 0]
     assert by_slug["empty"].stages_count == 0
+
+
+def test_dashboard_order_ranks_every_status() -> None:
+    assert sorted(crud.HAPPENING_FIRST) == sorted(EXCHANGE_STATUSES)
+
+
+def test_happening_first_groups_by_status_then_recent_activity(session: Session) -> None:
+    for day, (slug, status) in enumerate(
+        [
+            ("done-old", "completed"),
+            ("stalled", "stalled"),
+            ("ongoing-old", "in_progress"),
+            ("done-new", "completed"),
+            ("announced", "announced"),
+            ("ongoing-new", "in_progress"),
+        ],
+        start=1,
+    ):
+        make_exchange(session, stage_data(date=dt.date(2025, 6, day)), slug=slug, status=status)
+    happening = [e.slug for e in crud.list_exchanges(session, happening_first=True)]
+    assert happening == [
+        "ongoing-new", "ongoing-old", "announced", "stalled", "done-new", "done-old",
+    ]  # fmt: skip
+    recent = [e.slug for e in crud.list_exchanges(session)]
+    assert recent == [
+        "ongoing-new", "announced", "done-new", "ongoing-old", "stalled", "done-old",
+    ]  # fmt: skip
 
 
 def test_totals_add_up_per_side_name(session: Session) -> None:

@@ -7,20 +7,17 @@ from starlette.responses import Response
 from app import crud
 from app.chart import cumulative_chart
 from app.deps import SessionDep
-from app.models import EXCHANGE_STATUSES, STAGE_STATUSES
+from app.models import STAGE_STATUSES
 from app.templating import render
 from app.timeline import FilterError, TimelineFilters, timeline_page
 
 router = APIRouter(default_response_class=HTMLResponse)
 LATEST_STAGES = 6
-# The dashboard leads with what is happening now.
-DASHBOARD_ORDER = {"in_progress": 0, "announced": 1, "stalled": 2, "completed": 3}
-assert set(DASHBOARD_ORDER) == set(EXCHANGE_STATUSES)
 
 
 @router.get("/")
 def dashboard(request: Request, session: SessionDep) -> Response:
-    exchanges = sorted(crud.list_exchanges(session), key=lambda e: DASHBOARD_ORDER[e.status])
+    exchanges = crud.list_exchanges(session, happening_first=True)
     latest = timeline_page(session, TimelineFilters(), size=LATEST_STAGES).stages
     context = {
         "exchanges": exchanges,
