@@ -1,0 +1,55 @@
+"""Pages cost a fixed number of SQL queries, whatever the number of exchanges and stages.
+
+A query per exchange or per stage (N+1) would pass every other test on small data and then take
+a front page down on real data; this counts statements on 3 and on 30 exchanges.
+"""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+
+from app import sample_data
+from app.db import metadata
+from app.main import create_app
+from app.settings import Settings
+
+PAGES = (
+    "/",
+    "/exchanges/sample-0001",
+    "/timeline",
+    "/timeline?status=confirmed&q=azovstal",
+    "/api/v1/exchanges",
+    "/api/v1/exchanges/sample-0001",
+    "/api/v1/stages",
+)
+
+
+def queries_per_page(settings: Settings, engine: Engine, *, exchanges: int) -> dict[str, int]:
+    """SQL statements each page runs, on `exchanges` exchanges of `exchanges` stages each."""
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    sample_data.generate(engine, exchanges=exchanges, stages=exchanges * exchanges)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    counts = {}
+    with TestClient(create_app(settings)) as client:
+        event.listen(client.app.state.engine, "before_cursor_execute", count)  # type: ignore[attr-defined]
+        for path in PAGES:
+            statements.clear()
+            response = client.get(path)
+            assert response.status_code == 200, path
+            counts[path] = len(statements)
+    return counts
+
+
+def test_pages_run_as_many_queries_on_30_exchanges_as_on_3(
+    settings: Settings, engine: Engine
+) -> None:
+    few = queries_per_page(settings, engine, exchanges=3)
+    many = queries_per_page(settings, engine, exchanges=30)
+    assert many == few
+    assert min(few.values()) > 0  # the listener saw the pages' queries
