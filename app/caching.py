@@ -4,9 +4,9 @@ and kept in process, strong ETags, Cache-Control with stale-while-revalidate, an
 A body is kept under the data revision read *before* rendering it (app/data_revision.py), so
 it is never older than its key says; any write moves the revision and every worker renders
 afresh. A process trusts the revision it read for at most REVISION_HOLD_SECONDS (never longer than
-CACHE_MAX_AGE), so an editor's change shows everywhere within max-age plus that second plus one
-widget poll. The ETag is a hash of the body: it survives edits to other exchanges and changes
-with a deploy that changes the markup.
+CACHE_MAX_AGE; not at all in tests), so an editor's change shows everywhere within max-age plus
+that second plus one widget poll. The ETag is a hash of the body: it survives edits to other
+exchanges and changes with a deploy that changes the markup.
 """
 
 import hashlib
@@ -126,7 +126,9 @@ class HttpCache:
     def __init__(
         self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        hold = min(REVISION_HOLD_SECONDS, float(settings.cache_max_age))
+        # Tests write through engines of their own, and must see each write at once.
+        hold = 0.0 if settings.environment == "test" else REVISION_HOLD_SECONDS
+        hold = min(hold, float(settings.cache_max_age))
         self.revision = RevisionReader(engine, hold=hold, clock=clock)
         # A writer sees its own change at once; other processes within `hold`.
         event.listen(engine, "commit", lambda _connection: self.revision.forget())

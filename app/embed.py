@@ -363,3 +363,57 @@ def oembed_response(
         "thumbnail_width": thumb_w,
         "thumbnail_height": thumb_h,
     }
+
+
+# ---- the embed builder on exchange pages ---------------------------------------------------
+
+BUILDER_PREFIX = "embed_"
+OPTION_NAMES = ("view", "side", "theme", "lang", "transparent", "as_of")
+
+
+@dataclass(frozen=True)
+class Builder:
+    """The exchange page's embed builder: the options chosen in its GET form (each bad one
+    named in `errors` and left at its default), the codes to copy, the oEmbed discovery link."""
+
+    options: WidgetOptions
+    errors: dict[str, OptionError]
+    codes: EmbedCodes
+    preview: str  # the widget's address on this site, relative: the live preview
+    discovery: str  # the exchange page's oEmbed address
+    side_choices: list[tuple[str, str]]  # (key, name)
+
+
+def builder(
+    session: Session,
+    templates: LocalizedTemplates,
+    *,
+    slug: str,
+    params: Mapping[str, str],
+    locale: str,
+    base_url: str,
+) -> Builder:
+    """The builder for an exchange page; the widget's language defaults to the page's."""
+    chosen: dict[str, str] = {"lang": locale}
+    errors: dict[str, OptionError] = {}
+    for name in OPTION_NAMES:
+        value = params.get(BUILDER_PREFIX + name, "")
+        try:
+            WidgetOptions.from_query({name: value})
+        except OptionError as error:
+            errors[name] = error
+            continue
+        if value.strip():
+            chosen[name] = value
+    options = WidgetOptions.from_query(chosen)
+    widget = load_widget(session, slug=slug, options=options)
+    assert widget is not None  # the page shows this published exchange
+    query = urlencode(options.query())
+    return Builder(
+        options=options,
+        errors=errors,
+        codes=embed_codes(templates, widget, base_url=base_url),
+        preview=f"/embed/{slug}" + (f"?{query}" if query else ""),
+        discovery=oembed_url(base_url, page_url(base_url, slug)),
+        side_choices=[(side.key, side.name) for side in widget.exchange.sides],
+    )
