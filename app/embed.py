@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app import crud, i18n
+from app import crud, i18n, images, tally
 from app.caching import Rendered
 from app.chart import Chart, cumulative_chart
 from app.i18n import N_
@@ -232,6 +232,93 @@ def render_widget(templates: LocalizedTemplates, widget: Widget, *, base_url: st
     return Rendered.of(body, "text/html; charset=utf-8", headers)
 
 
+# ---- the tally as an image ------------------------------------------------------------------
+
+IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class ImageOptions:
+    """An image's own options beside the widget's: its size (`w`, `h`) and `og=1`, the social
+    card (1200 x 630). Images cannot follow the reader's colours, so theme=auto draws light."""
+
+    width: int
+    height: int
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> "ImageOptions":
+        og = params.get("og", "").strip().lower()
+        if og and og not in TRUE + FALSE:
+            raise OptionError("og", N_("Use 1 or 0."))
+        width, height = images.OG_SIZE if og in TRUE else images.DEFAULT_SIZE
+        return cls(
+            width=_dimension(params, "w", width, images.MIN_SIZE[0], images.MAX_SIZE[0]),
+            height=_dimension(params, "h", height, images.MIN_SIZE[1], images.MAX_SIZE[1]),
+        )
+
+
+def _dimension(params: Mapping[str, str], name: str, default: int, least: int, most: int) -> int:
+    value = params.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit() or not least <= int(value) <= most:
+        raise OptionError(
+            name,
+            N_("Give whole pixels from %(least)s to %(most)s."),
+            least=str(least),
+            most=str(most),
+        )
+    return int(value)
+
+
+def tally_image(
+    templates: LocalizedTemplates, widget: Widget, *, base_url: str
+) -> images.TallyImage:
+    """The widget's figures, in its language, for app/images.py to draw."""
+    env = templates[widget.options.lang].env
+    macros: Any = env.get_template("embed/_macros.html").module
+    host = urlsplit(base_url).netloc or base_url
+    return images.TallyImage(
+        title=widget.exchange.title,
+        sides=[
+            images.SideLine(
+                name=side.name,
+                figure=str(macros.image_figure(side)),
+                fraction=tally.bar_fraction(side.percent),
+            )
+            for side in widget.sides
+        ],
+        status=str(macros.image_status(widget)),
+        credit=f"Swap Tally · {host}/exchanges/{widget.exchange.slug}",
+        corrected=widget.corrected,
+        corrected_label=str(macros.corrected_label()),
+    )
+
+
+def render_image(
+    templates: LocalizedTemplates,
+    widget: Widget,
+    size: ImageOptions,
+    image_format: str,
+    *,
+    base_url: str,
+) -> Rendered:
+    picture = tally_image(templates, widget, base_url=base_url)
+    theme: images.Theme = "dark" if widget.options.theme == "dark" else "light"
+    svg = images.render_svg(
+        picture,
+        width=size.width,
+        height=size.height,
+        theme=theme,
+        transparent=widget.options.transparent,
+    )
+    body = images.rasterise(svg) if image_format == "png" else svg.encode()
+    headers = [("access-control-allow-origin", "*")]
+    if image_format == "svg":  # opened on its own, an SVG is a document: it may run nothing
+        headers.append(("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'"))
+    return Rendered.of(body, IMAGE_FORMATS[image_format], headers)
+
+
 # ---- embed codes and oEmbed ----------------------------------------------------------------
 
 
@@ -282,6 +369,7 @@ def embed_html(
         "widget_url": widget_url(base_url, widget.exchange.slug, widget.options),
         "page_url": page_url(base_url, widget.exchange.slug),
         "image_url": image_url(base_url, widget.exchange.slug, widget.options),
+        "image_size": images.DEFAULT_SIZE,
         "script_url": f"{base_url}/embed.js",
         "width": width,
         "height": height or widget.options.height,

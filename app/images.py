@@ -453,7 +453,13 @@ def render_png(
     image: TallyImage, *, width: int, height: int, theme: Theme, transparent: bool = False
 ) -> bytes:
     """The SVG above as a PNG of exactly width x height, drawn with the packaged font only."""
-    svg = render_svg(image, width=width, height=height, theme=theme, transparent=transparent)
+    return rasterise(
+        render_svg(image, width=width, height=height, theme=theme, transparent=transparent)
+    )
+
+
+def rasterise(svg: str) -> bytes:
+    """One of render_svg's documents as a PNG of its size, drawn with the packaged font only."""
     return resvg_py.svg_to_bytes(
         svg_string=svg,
         skip_system_fonts=True,  # the host's fonts must not change the picture

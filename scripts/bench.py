@@ -269,6 +269,7 @@ def bench_embed(seconds: int) -> dict[str, Measure]:
             "bare route, 200": (BARE, {}),
             "widget, 200": (EMBED, {}),
             "widget, 304": (EMBED, {"If-None-Match": etag}),
+            "og image, 200": (f"{EMBED}.png?og=1", {}),  # a larger body: its ratio reads lower
         }
         with log.open("wb") as log_file:
             server = subprocess.Popen(

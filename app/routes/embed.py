@@ -1,6 +1,7 @@
 """Embeds for newsrooms: the widget, its host script /embed.js, and oEmbed; all cached per data
 revision (app/caching.py), all free to be framed or fetched from any site."""
 
+import dataclasses
 import functools
 import json
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from starlette.responses import Response
 
 from app import embed
 from app.caching import HttpCache, Rendered
-from app.embed import OptionError, WidgetOptions
+from app.embed import ImageOptions, OptionError, WidgetOptions
 from app.models import SLUG_PATTERN
 from app.settings import PROJECT_ROOT
 
@@ -33,7 +34,18 @@ class SlugConvertor(Convertor[str]):
         return value
 
 
+class ImageFormatConvertor(Convertor[str]):
+    regex = "|".join(embed.IMAGE_FORMATS)
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
 register_url_convertor("slug", SlugConvertor())
+register_url_convertor("image_format", ImageFormatConvertor())
 
 router = APIRouter(tags=["embeds"])
 CORS = ("access-control-allow-origin", "*")
@@ -90,6 +102,40 @@ async def widget(request: Request) -> Response:
 
 
 router.add_route("/embed/{slug:slug}", widget, methods=["GET"], include_in_schema=False)
+
+
+def _render_image(
+    state: State, slug: str, options: WidgetOptions, size: ImageOptions, image_format: str
+) -> Rendered:
+    widget = _load(state, slug, options)
+    return embed.render_image(
+        state.templates, widget, size, image_format, base_url=_base_url(state)
+    )
+
+
+async def image(request: Request) -> Response:
+    """The tally as a picture for newsletters, AMP and social cards (README, "Embedding"): the
+    widget's options, with `w` and `h` in pixels, or `og=1` for 1200 x 630."""
+    slug: str = request.path_params["slug"]
+    image_format: str = request.path_params["format"]
+    try:
+        options = WidgetOptions.from_query(request.query_params)
+        size = ImageOptions.from_query(request.query_params)
+    except OptionError as error:
+        raise _invalid(error, request.query_params.get(error.field)) from None
+    options = dataclasses.replace(options, view="bar")  # one picture for every view
+    state = request.app.state
+
+    async def render() -> Rendered:
+        return await run_in_threadpool(_render_image, state, slug, options, size, image_format)
+
+    key = ("image", image_format, slug, options, size)
+    return await _cache(request).respond(request, key, render)
+
+
+router.add_route(
+    "/embed/{slug:slug}.{format:image_format}", image, methods=["GET"], include_in_schema=False
+)
 
 
 @functools.cache

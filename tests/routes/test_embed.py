@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import seed, writes
-from app.models import SLUG_PATTERN, Stage
+from app.models import Stage
 from tests.factories import add_stage, make_exchange, stage_data
 from tests.html import parse, text, texts
 
@@ -333,20 +333,6 @@ def test_host_parameters_are_left_alone(client: TestClient) -> None:
 def test_unknown_exchange_is_a_404(client: TestClient) -> None:
     assert client.get("/embed/no-such-swap").status_code == 404
     assert client.get("/embed/Not-A-Slug").status_code == 404
-
-
-@pytest.mark.usefixtures("three_days")
-def test_image_addresses_are_left_to_their_own_routes(client: TestClient) -> None:
-    """Slugs have no dots, so /embed/{slug} never swallows /embed/{slug}.png or .svg."""
-    assert not SLUG_PATTERN.fullmatch(f"{SLUG}.png")
-    app = client.app
-
-    @app.get("/embed/{slug}.png")  # type: ignore[attr-defined]
-    def image(slug: str) -> dict[str, str]:
-        return {"image": slug}
-
-    assert client.get(f"{WIDGET}.png").json() == {"image": SLUG}
-    assert client.get(f"{WIDGET}.svg").status_code == 404
 
 
 def test_host_script(client: TestClient) -> None:
