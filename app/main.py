@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import Signer
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
 
 from app import logs
 from app.db import make_engine
@@ -119,7 +118,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Readers get an error page in their language; the API and feeds keep their JSON body."""
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
-        exc = StarletteHTTPException(405, exc.detail, {"Allow": _allowed_methods(request)})
+        exc = StarletteHTTPException(405, exc.detail, {"Allow": _allowed_methods(request, exc)})
     if is_machine_path(request.url.path):
         return await http_exception_handler(request, exc)
     response = error_response(request, exc.status_code, exc.detail)
@@ -127,14 +126,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-def _allowed_methods(request: Request) -> str:
-    """Starlette's 405 names the methods of the first route on the path only; a path that two
-    routers serve (GET in the public API, PATCH in the editors') allows those of both."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] == Match.PARTIAL:
-            methods |= route.methods or set()
-    return ", ".join(sorted(methods))
+def _allowed_methods(request: Request, exc: StarletteHTTPException) -> str:
+    """The methods of every operation on this path in the OpenAPI document: the router's 405
+    names those of one route only, and the public API (GET) and the editors' (PATCH) share
+    paths."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    for template, operations in paths.items():
+        pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}/]+\}", template))
+        if re.fullmatch(pattern, request.url.path):
+            methods = {method.upper() for method in operations}
+            return ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+    return (exc.headers or {}).get("Allow", "")
 
 
 def _api_docs(request: Request) -> Response:
