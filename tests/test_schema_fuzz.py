@@ -32,6 +32,7 @@ FUZZ_CONFIG: dict[str, Any] = {
         "negative_data_rejection": {"enabled": False},
     },
     "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
+    "cache": {"enabled": False},  # every run starts from nothing: reproducible, no files left
 }
 
 
