@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.main import create_app
+from app.models import User
 from app.settings import Settings
 from tests.editing import PASSWORD, csrf_token, make_user, sign_in
 from tests.html import parse, text
@@ -162,3 +164,14 @@ def test_a_password_posted_to_login_never_reaches_the_logs(
     ) >= 6
     for secret in (PASSWORD, wrong, SECRET_KEY):
         assert secret not in err
+
+
+def test_database_errors_do_not_carry_their_parameters(session: Session) -> None:
+    """What an unhandled error logs: the statement, never the values (hashes, emails)."""
+    row = {"email": "ed@example.org", "password_hash": "argon2-hash-never-logged", "role": "editor"}
+    session.execute(insert(User).values(row))
+    with pytest.raises(IntegrityError) as duplicate:
+        session.execute(insert(User).values(row))
+    message = str(duplicate.value)
+    assert "INSERT INTO" in message
+    assert "argon2-hash-never-logged" not in message  # (PostgreSQL names the duplicate key)

@@ -804,6 +804,6 @@ def test_the_write_api_is_documented(client: TestClient) -> None:
     patch = paths["/api/v1/stages/{stage_id}"]["patch"]
     assert (patch["tags"], sorted(patch["responses"])) == (
         ["editors"],
-        ["200", "401", "404", "412", "422", "428"],
+        ["200", "400", "401", "404", "412", "422", "428"],
     )
     assert patch["security"] == [{"HTTPBearer": []}]
