@@ -109,8 +109,21 @@ def serve(
     """Apply migrations, then serve the app with uvicorn."""
     import uvicorn
 
+    from app import logs
+
+    logs.configure()
     migrations.upgrade(Settings().database_url)
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    # uvicorn's own records go through our JSON handler; the app writes the access log itself.
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @cli.command("generate-sample")

@@ -19,12 +19,14 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def make_engine(database_url: str) -> Engine:
+    """The engine; its errors never carry the statement's parameters (password and token
+    hashes, emails), since they end up in the logs."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
 

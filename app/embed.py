@@ -284,7 +284,7 @@ def tally_image(
             images.SideLine(
                 name=side.name,
                 figure=str(macros.image_figure(side)),
-                fraction=tally.bar_fraction(side.percent),
+                fraction=tally.bar_fraction(side.shown_percent),
             )
             for side in widget.sides
         ],

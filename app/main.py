@@ -1,21 +1,28 @@
-"""The application factory: database, templates, routers, static files and error bodies."""
+"""The application factory: logging, database, templates, routers, static files, middleware and
+error bodies."""
 
+import base64
+import hashlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlencode
 
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import Signer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import logs
 from app.caching import HttpCache
 from app.db import make_engine
 from app.deps import SignInRequired
-from app.middleware import SecurityHeaders
+from app.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from app.routes import admin, api, api_write, auth, editor, embed, feeds, public
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_templates, render
@@ -23,10 +30,16 @@ from app.templating import make_templates, render
 # Errors here keep FastAPI's JSON body; everywhere else a person gets a page.
 MACHINE_PREFIXES = ("/api/", "/static/", "/oembed", "/healthz", "/readyz", "/metrics")
 MACHINE_SUFFIXES = (".atom", ".csv", ".json", ".svg", ".png", ".js")
+MAX_BODY_BYTES = 1024 * 1024
+# Paths that take larger bodies: the CSV upload of the import page, with room for the form
+# around a file just too big, so that its editor reads why beside the field rather than a 413.
+BODY_ALLOWANCES = {"/editor/import": editor.MAX_IMPORT_BYTES + 1024 * 1024}
+SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    logs.configure()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Prisoner exchanges, stage by stage, with a running tally against the target.",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # served below, with its own Content-Security-Policy
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
@@ -51,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="htmx",
     )
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.add_api_route("/docs", _api_docs, include_in_schema=False)
     app.include_router(api.router)
     app.include_router(api_write.router)
     app.include_router(public.router)
@@ -61,8 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(SignInRequired, _sign_in_first)
-    # Double-submit CSRF tokens on every state-changing request from a browser; requests with
-    # a Bearer token carry no cookie authority and are exempt (asgi-csrf does that itself).
+    # Outermost last. Double-submit CSRF tokens on every state-changing request from a browser;
+    # requests with a Bearer token carry no cookie authority and are exempt (asgi-csrf does that
+    # itself). The body limit comes before it, since it reads a form's whole body.
     app.add_middleware(
         asgi_csrf,
         signing_secret=settings.signing_secret(),
@@ -71,8 +88,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cookie_secure=settings.secure_cookies,
         cookie_samesite="Lax",
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=MAX_BODY_BYTES,
+        allowances=BODY_ALLOWANCES,
+        error_response=error_response,
+    )
+    app.add_middleware(RequestContext, error_response=error_response)
+    app.add_middleware(SecurityHeaders, hsts=settings.base_url.startswith("https://"))
     return app
+
+
+def is_machine_path(path: str) -> bool:
+    return path.startswith(MACHINE_PREFIXES) or path.endswith(MACHINE_SUFFIXES)
+
+
+def error_response(request: Request, status_code: int, detail: Any) -> Response:
+    """An error as JSON for machines, as a page in the reader's language for people. A 5xx
+    shows its request id and nothing else: never the exception, never a setting."""
+    request_id = logs.request_id.get() if status_code >= 500 else None
+    if is_machine_path(request.url.path):
+        body = {"detail": detail} | ({"request_id": request_id} if request_id else {})
+        return JSONResponse(body, status_code=status_code)
+    context = {"status_code": status_code, "detail": detail, "request_id": request_id}
+    return render(request, "error.html", context, status_code=status_code)
 
 
 async def _sign_in_first(request: Request, _exc: Exception) -> Response:
@@ -83,10 +122,45 @@ async def _sign_in_first(request: Request, _exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     """Readers get an error page in their language; the API and feeds keep their JSON body."""
     assert isinstance(exc, StarletteHTTPException)
-    path = request.url.path
-    if path.startswith(MACHINE_PREFIXES) or path.endswith(MACHINE_SUFFIXES):
+    if exc.status_code == 405:
+        exc = StarletteHTTPException(405, exc.detail, {"Allow": _allowed_methods(request, exc)})
+    if is_machine_path(request.url.path):
         return await http_exception_handler(request, exc)
-    context = {"status_code": exc.status_code, "detail": exc.detail}
-    response = render(request, "error.html", context, status_code=exc.status_code)
+    response = error_response(request, exc.status_code, exc.detail)
     response.headers.update(exc.headers or {})
     return response
+
+
+def _allowed_methods(request: Request, exc: StarletteHTTPException) -> str:
+    """The methods of every operation on this path in the OpenAPI document: the router's 405
+    names those of one route only, and the public API (GET) and the editors' (PATCH) share
+    paths."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    for template, operations in paths.items():
+        pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}/]+\}", template))
+        if re.fullmatch(pattern, request.url.path):
+            methods = {method.upper() for method in operations}
+            return ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+    return (exc.headers or {}).get("Allow", "")
+
+
+def _api_docs(request: Request) -> Response:
+    """FastAPI's Swagger UI, with a policy that lets in its assets from the CDN and its one
+    inline script (by hash), nothing else; like every page but embeds, it cannot be framed."""
+    page = get_swagger_ui_html(
+        openapi_url=request.app.openapi_url,
+        title="Swap Tally API",
+        swagger_js_url=f"{SWAGGER_UI}swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}swagger-ui.css",
+        swagger_favicon_url="data:,",
+    )
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+        for script in re.findall(rb"<script>(.*?)</script>", page.body, flags=re.DOTALL)
+    )
+    page.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src {SWAGGER_UI}swagger-ui-bundle.js {hashes}; "
+        f"style-src {SWAGGER_UI}swagger-ui.css 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return page

@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from app.tally import PeopleFigure, people_figure
+
 # Named constraints make migrations reviewable and let batch mode drop them on SQLite.
 # Set before any table is declared: the convention applies at declaration time.
 SQLModel.metadata.naming_convention = {
@@ -304,7 +306,17 @@ class Counts(SQLModel):
     remains: int | None = None
 
 
-class SidePublic(SQLModel):
+class ReturnedPeople(SQLModel):
+    returned: Counts
+    undisclosed: bool
+
+    @property
+    def figure(self) -> PeopleFigure:
+        """Its people as pages, widgets and images word them (tally.people_figure)."""
+        return people_figure(self.returned.people, self.undisclosed)
+
+
+class SidePublic(ReturnedPeople):
     key: SideKey
     name: str
     target: Counts
@@ -312,6 +324,11 @@ class SidePublic(SQLModel):
     percent: float | None
     remaining: int | None
     undisclosed: bool
+
+    @property
+    def shown_percent(self) -> float | None:
+        """The percent beside that figure: none beside "undisclosed", where it would mislead."""
+        return self.percent if self.figure.count is not None else None
 
 
 class SourcePublic(SQLModel):
@@ -362,7 +379,7 @@ class ExchangeDetail(ExchangePublic):
     stages: list[StagePublic]
 
 
-class TotalsSide(SQLModel):
+class TotalsSide(ReturnedPeople):
     name: str
     returned: Counts
     undisclosed: bool

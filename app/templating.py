@@ -35,7 +35,6 @@ def make_templates() -> LocalizedTemplates:
         env.globals["locale"] = locale
         env.globals["locales"] = i18n.LOCALES
         env.globals["bar_fraction"] = tally.bar_fraction
-        env.globals["people_figure"] = tally.people_figure
         env.globals["stage_people"] = tally.stage_people
         env.globals["lang_url"] = lang_url
         env.globals["query_url"] = query_url

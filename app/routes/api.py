@@ -62,7 +62,11 @@ def get_exchange(slug: str, session: SessionDep) -> ExchangeDetail:
     return _exchange_or_404(session, slug)
 
 
-@router.get("/exchanges/{slug}/stages.csv", response_class=Response)
+@router.get(
+    "/exchanges/{slug}/stages.csv",
+    response_class=Response,
+    responses={404: {"description": "No published exchange"}},
+)
 def exchange_stages_csv(slug: str, session: SessionDep) -> Response:
     """The exchange's published stages as CSV, one row per stage and side, oldest first."""
     exchange = _exchange_or_404(session, slug)

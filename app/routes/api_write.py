@@ -108,7 +108,10 @@ router = APIRouter(
     tags=["editors"],
     dependencies=[Depends(api_user)],
     route_class=_EscapedErrorsRoute,
-    responses={401: {"description": "No token, a revoked one, or a deactivated user"}},
+    responses={
+        400: {"description": "The body is not JSON in UTF-8"},
+        401: {"description": "No token, a revoked one, or a deactivated user"},
+    },
 )
 
 IfMatch = Annotated[

@@ -25,7 +25,7 @@ def test_dashboard_shows_each_side_against_its_target(client: TestClient, sessio
         "at least 270 of 1,000 returned to Russia (27.0 %)",
     ]
     assert text(article.select_one(".meta")) == "in progress · day 1 of 3 · agreed 16 May 2025"
-    assert [bar["style"] for bar in article.select(".bar span")] == ["width: 39.0%", "width: 27.0%"]
+    assert [bar["width"] for bar in article.select(".bar rect")] == ["39.0", "27.0"]
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_over_target_shows_over_100_percent_with_a_full_bar(
     article = parse(client.get("/").text).select_one("article.exchange")
     assert article is not None
     assert texts(article, ".figure")[0] == "1,012 of 1,000 returned to Ukraine (101.2 %)"
-    assert article.select(".bar span")[0]["style"] == "width: 100.0%"
+    assert article.select(".bar rect")[0]["width"] == "100.0"
 
 
 def test_side_with_nothing_disclosed_says_undisclosed(client: TestClient, session: Session) -> None:
