@@ -2,25 +2,13 @@
 violations."""
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import NewContext
-from tests.browser.support import EDITORS, Site, axe_violations, describe, sign_in
-
-SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
-
-
-def assert_accessible_in_both_schemes(page: Page) -> None:
-    found = []
-    for scheme in SCHEMES:
-        page.emulate_media(color_scheme=scheme)
-        violations = axe_violations(page)
-        if violations:
-            found.append(f"in {scheme} colours:\n{describe(violations)}")
-    assert found == [], f"axe-core on {page.url}, " + "\n".join(found)
+from tests.browser.support import EDITORS, Site, assert_accessible_in_both_schemes, sign_in
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,13 @@
-"""Editors' journeys: a stage entered from a phone with the live preview, and two editors who save
-the same stage, where the second sees the conflict and loses nothing."""
+"""Editors' journeys: a stage entered from a phone with the live preview, which the public page
+and an embedded widget then show; two editors who save the same stage, where the second sees the
+conflict and loses nothing; the stage form's sides and sources."""
 
 import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import NewContext
+from tests.browser.conftest import HostSite, NewContext
+from tests.browser.embedding import LIVE_WITHIN, embed_js_page
 from tests.browser.support import EDITORS, PHONE, Site, sign_in
 
 
@@ -21,8 +23,17 @@ def fill_source(page: Page, *, url: str, publisher: str, claim: str) -> None:
     row.get_by_label("What they said, in one line").fill(claim)
 
 
-def test_phone_editor_adds_a_stage_with_live_preview(new_context: NewContext, site: Site) -> None:
+def test_phone_editor_adds_a_stage_with_live_preview(
+    new_context: NewContext, site: Site, host_site: HostSite
+) -> None:
     slug = site.new_exchange(title="Phone entry exchange", target=500)
+    # A newsroom's article on another origin already embeds the tally.
+    article = new_context().new_page()
+    article.goto(embed_js_page(host_site, site.base_url, slug))
+    embedded = article.frame_locator("iframe").first.locator(".st-side[data-side='a'] .st-figure")
+    expect(embedded).to_contain_text("120 of 500 returned to Ukraine")
+    article.evaluate("() => { window.stillTheSameDocument = true; }")
+
     phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
 
     # Straight to the form: the editor is sent to sign in first, then brought back.
@@ -65,6 +76,10 @@ def test_phone_editor_adds_a_stage_with_live_preview(new_context: NewContext, si
         "300 of 500 returned to Ukraine"
     )
     expect(reader.locator(".stages article.stage")).to_have_count(2)
+
+    # The embedded widget catches up by itself: no reload of the article.
+    expect(embedded).to_contain_text("300 of 500 returned to Ukraine", timeout=LIVE_WITHIN)
+    assert article.evaluate("() => window.stillTheSameDocument === true")
 
 
 def test_stage_form_errors_sit_beside_their_field(page: Page, site: Site) -> None:

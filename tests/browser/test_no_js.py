@@ -92,3 +92,21 @@ def test_errors_without_javascript(new_context: NewContext, site: Site) -> None:
     page.get_by_role("button", name="Save stage").click()
     expect(page.locator("#error-a_military")).to_have_text("cannot be negative")
     expect(page.locator("#f-a_military")).to_have_value("-4")
+
+
+def test_embed_builder_without_javascript(new_context: NewContext, site: Site) -> None:
+    slug = site.new_exchange(title="No-script builder")
+    page = without_js(new_context).new_page()
+    page.goto(f"/exchanges/{slug}")
+    builder = page.locator("#embed")
+    builder.get_by_label("View").select_option("chart")
+    builder.get_by_label("Language").select_option("uk")
+    builder.get_by_role("button", name="Update the code").click()
+    expect(page).to_have_url(re.compile(r"embed_view=chart.*#embed$"))
+    code = page.locator("#embed-code-script")
+    expect(code).to_have_value(re.compile(r"view=chart"))
+    expect(code).to_have_value(re.compile(r"lang=uk"))
+    # Copying needs a script; without one the code is there to select by hand.
+    expect(page.locator("button[data-copy]")).to_have_count(4)
+    for button in page.locator("button[data-copy]").all():
+        expect(button).to_be_hidden()
