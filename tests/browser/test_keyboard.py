@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import EDITORS, PASSWORD, Site, focus_is_visible, focused
+from tests.browser.support import (
+    EDITORS,
+    PASSWORD,
+    Site,
+    assert_accessible_in_both_schemes,
+    focus_is_visible,
+    focused,
+)
 
 MAX_TABS = 400
 # What a keyboard user must be able to reach: everything interactive that is shown.
@@ -155,3 +162,17 @@ def test_every_editor_control_is_reachable(page: Page, site: Site, path: str) ->
     site.edit_stage(stage, {"notes": "edited"})
     keyboard_sign_in(page, path.format(slug=slug, stage=stage))
     sweep(page)
+
+
+def test_every_page_in_the_editors_menu(page: Page) -> None:
+    """Pages reached from the editors' menu, whatever it lists as the editor grows: each passes
+    axe-core and the keyboard sweep."""
+    keyboard_sign_in(page, "/editor")
+    menu = page.get_by_role("navigation", name="Editors").get_by_role("link")
+    paths = [str(link.get_attribute("href")) for link in menu.all()]
+    assert "/editor/exchanges/new" in paths
+    for path in paths:
+        page.goto(path)
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        assert_accessible_in_both_schemes(page)
+        sweep(page)
