@@ -260,9 +260,9 @@ def new_context(
 
     reports = request.node.stash.get(REPORTS, {})
     failed = any(report.failed for report in reports.values())
-    if failed:
-        _keep_evidence(request.node.nodeid, opened)
     thrown = [error for _, journal in opened for error in journal.errors]
+    if failed or thrown:
+        _keep_evidence(request.node.nodeid, opened)
     for context, _ in opened:
         context.close()
     if thrown and not failed:
