@@ -29,6 +29,7 @@ from app.settings import Settings
 REVISION_HOLD_SECONDS = 1.0
 MAX_CACHED_BYTES = 32 * 1024 * 1024
 MAX_CACHED_BODY = 1024 * 1024  # larger bodies (whole CSV exports) are answered, not kept
+KEPT_ON_304 = {"access-control-allow-origin", "vary"}  # a cross-origin poll revalidates too
 
 
 @dataclass(frozen=True)
@@ -163,12 +164,12 @@ class HttpCache:
     def answer(self, request: Request, rendered: Rendered) -> Response:
         """200 with the body, or 304 when the client holds it already; both with ETag and
         Cache-Control (and the body's own headers, such as CORS)."""
-        headers = dict(rendered.headers)
-        headers["etag"] = rendered.etag
-        headers["cache-control"] = self.cache_control
         if etag_matches(request.headers.get("if-none-match"), rendered.etag):
-            del headers["content-type"]
+            headers = {n: v for n, v in rendered.headers if n in KEPT_ON_304}
+            headers |= {"etag": rendered.etag, "cache-control": self.cache_control}
             return Response(status_code=304, headers=headers)
+        headers = dict(rendered.headers)
+        headers |= {"etag": rendered.etag, "cache-control": self.cache_control}
         return Response(rendered.body, headers=headers)
 
 

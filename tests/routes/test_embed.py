@@ -141,7 +141,7 @@ def test_as_of_keeps_the_historic_figures_of_the_seed(client: TestClient, sessio
     page, _ = widget(client, "as_of=2025-05-23")
     assert texts(page, ".st-figure strong") == ["390", "390"]
     assert text(page.select_one(".st-progress")) == "day 1 of 3"
-    assert text(page.select_one(".st-when")) == "as of 23 May 2025"
+    assert text(page.select_one(".st-meta")) == "day 1 of 3 · as of 23 May 2025"
     assert text(page.select_one(".st-now")) == "now: Ukraine 1,000/1,000, Russia 1,000/1,000"
     assert root(page)["data-as-of"] == "2025-05-23"
     two_days, _ = widget(client, "as_of=2025-05-24&view=chart")
