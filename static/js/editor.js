@@ -10,15 +10,28 @@ document.addEventListener("change", (event) => {
   }
 });
 
-// "Remove this source" removes its row.
+// "Remove this source" removes its row, and keyboard users land on "Add another source".
 document.addEventListener("click", (event) => {
   const button = event.target instanceof Element ? event.target.closest(".remove-source") : null;
-  if (button) button.closest(".source-row")?.remove();
+  if (!button) return;
+  const form = button.form;
+  button.closest(".source-row")?.remove();
+  form?.querySelector(".add-source")?.focus();
 });
 
-// "Add another source" asks the server for the row numbered after those on the page.
+// "Add another source" asks the server for the row numbered after the highest on the page, so
+// ids stay unique once rows are removed.
 document.addEventListener("htmx:configRequest", (event) => {
   if (event.detail.elt.matches(".add-source")) {
-    event.detail.parameters.index = document.querySelectorAll("#source-rows .source-row").length;
+    const rows = document.querySelectorAll("#source-rows .source-row");
+    const indexes = Array.from(rows, (row) => Number(row.dataset.index));
+    event.detail.parameters.index = 1 + Math.max(-1, ...indexes);
+  }
+});
+
+// Keyboard users land in the source they just added, ready to type its address.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.id === "source-rows") {
+    event.detail.target.lastElementChild?.querySelector("input")?.focus();
   }
 });
