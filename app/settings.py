@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
+    # Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma separated, or "*").
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> "Settings":
