@@ -13,7 +13,7 @@ run: install
 	$(BIN)/swaptally serve --host $(HOST) --port $(PORT)
 
 test: install
-	scripts/system-deps postgresql
+	scripts/system-deps postgresql nginx
 	$(BIN)/pytest
 
 lint: install
