@@ -82,23 +82,32 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500  # unless the app starts a response
+        recorded = False
         # The router records the matched route in the scope; mounts and unmatched paths do
         # not, so those are matched again on the request as it came in.
         request = {key: scope[key] for key in ("type", "path", "method") if key in scope}
         request["root_path"] = scope.get("root_path", "")
 
-        async def send_and_record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
+        def record() -> None:
+            nonlocal recorded
+            recorded = True
             route = getattr(scope.get("route"), "path_format", None)
             if not isinstance(route, str):
                 route = route_template(request, self.routes)
             method = scope["method"] if scope["method"] in METHODS else "other"
             REQUESTS.labels(method=method, route=route, status=str(status)).inc()
             LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()  # before the client has it all, so /metrics never lags behind it
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            if not recorded:  # the app failed, or the client left, before the last byte
+                record()
