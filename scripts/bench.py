@@ -1,8 +1,10 @@
-"""`make bench`: requests/sec and p99 latency of timeline pages and API lists, 200 vs 20,000 stages.
+"""`make bench`: requests/sec and p99 latency of timeline pages and API lists, 200 vs 20,000 stages;
+then a widget through the shipped nginx config beside a static file from the same nginx.
 
 For each size: a fresh SQLite file in a temporary folder, migrated and filled with the generated
 sample data, served by `python -m app serve` on a free loopback port, loaded by wrk for a few
 seconds per endpoint. The goal: a page costs the same on 20,000 stages as on 200 (ratio > 0.8).
+The nginx row shows what the proxy's cache buys: a hot widget should cost what a file does.
 """
 
 import argparse
@@ -19,11 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 
+from sqlmodel import Session
+
+from app import seed
 from app.db import make_engine
 from app.migrate import upgrade
 from app.sample_data import SEARCH_WORD, generate
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/served.py runs the app and nginx for the tests and here
+from tests.served import running_app, running_nginx  # noqa: E402
+
+WIDGET = "/embed/istanbul-1000-for-1000"
 SIZES = ((20, 200), (200, 20_000))  # (exchanges, stages)
 FILTER = f"status=confirmed&q={SEARCH_WORD.lower()}"
 ENDPOINTS = ("/timeline", f"/timeline?{FILTER}", "/api/v1/stages", f"/api/v1/stages?{FILTER}")
@@ -189,19 +198,84 @@ def table(small: dict[str, Measure], large: dict[str, Measure]) -> list[str]:
     return lines + [f"note: {note}" for note in notes]
 
 
+def bench_nginx(seconds: int) -> list[str]:
+    """A widget through deploy/nginx.conf (cached as the app's headers say) beside a static
+    file of the same size served by the same nginx; the bundled data, one uvicorn worker."""
+    with tempfile.TemporaryDirectory(prefix="swaptally-bench-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        upgrade(database_url)
+        engine = make_engine(database_url)
+        with Session(engine) as session:
+            seed.load(session)
+        engine.dispose()
+        files = Path(tempfile.mkdtemp(prefix="swaptally-bench-files-"))
+        files.chmod(0o755)  # nginx runs unprivileged
+        static = files / "widget-sized.html"
+        try:
+            with running_app(database_url, Path(folder)) as app:
+                extra = f"        location = /bench/static.html {{ alias {static}; }}"
+                with running_nginx(app.base.removeprefix("http://"), extra=extra) as nginx:
+                    widget_url = nginx.base + WIDGET
+                    try:
+                        with urllib.request.urlopen(widget_url, timeout=10) as response:
+                            size = len(response.read())
+                    except HTTPError as error:
+                        size = len(error.read())
+                    static.write_bytes(b"x" * size)
+                    static.chmod(0o644)
+                    widget = run_wrk(widget_url, seconds)
+                    say(f"  nginx {WIDGET}: {describe(widget)}")
+                    file = run_wrk(nginx.base + "/bench/static.html", seconds)
+                    say(f"  nginx static file of {size:,} bytes: {describe(file)}")
+        finally:
+            shutil.rmtree(files, ignore_errors=True)
+    rows = [
+        ["through nginx", "rps", "p99"],
+        [f"widget {WIDGET} (cached)", *_figures(widget)],
+        [f"static file, same size ({size:,} bytes)", *_figures(file)],
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    if widget.rps is not None and file.rps:
+        ratio = widget.rps / file.rps
+        verdict = "ok" if ratio > GOAL_RATIO else "BELOW GOAL"
+        lines.append(f"rps ratio widget/static file: {ratio:.2f} {verdict} (goal > {GOAL_RATIO})")
+    else:
+        lines.append("rps ratio widget/static file: - (no figure for one of them)")
+    return lines
+
+
+def _figures(measure: Measure) -> list[str]:
+    if measure.rps is None:
+        return [measure.problem or "no figures", "-"]
+    return [f"{measure.rps:,.0f}", measure.p99]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per endpoint")
+    parser.add_argument(
+        "--only", choices=("sizes", "nginx"), help="run one part of the bench, not both"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk not found (`make bench` installs it: scripts/system-deps wrk)")
-    (small_exchanges, small_stages), (large_exchanges, large_stages) = SIZES
-    small = bench_size(small_exchanges, small_stages, args.duration)
-    large = bench_size(large_exchanges, large_stages, args.duration)
-    say()
-    say(f"wrk -t2 -c16 -d{args.duration}s on loopback, SQLite, one uvicorn worker")
-    for line in table(small, large):
-        say(line)
+    if args.only != "nginx":
+        (small_exchanges, small_stages), (large_exchanges, large_stages) = SIZES
+        small = bench_size(small_exchanges, small_stages, args.duration)
+        large = bench_size(large_exchanges, large_stages, args.duration)
+        say()
+        say(f"wrk -t2 -c16 -d{args.duration}s on loopback, SQLite, one uvicorn worker")
+        for line in table(small, large):
+            say(line)
+    if args.only != "sizes":
+        say()
+        nginx = bench_nginx(args.duration)
+        say()
+        say(f"wrk -t2 -c16 -d{args.duration}s on loopback: deploy/nginx.conf, one uvicorn worker")
+        for line in nginx:
+            say(line)
 
 
 if __name__ == "__main__":
