@@ -145,6 +145,9 @@ def test_sign_in_failures_count_across_workers(
     failures = [sign_in((a, b)[n % 2], "wrong password") for n in range(MAX_ATTEMPTS_PER_ACCOUNT)]
     assert failures == [400] * MAX_ATTEMPTS_PER_ACCOUNT
     assert [sign_in(a, PASSWORD), sign_in(b, PASSWORD)] == [429, 429]
+    logged = cluster.app.log.read_text(encoding="utf-8", errors="replace")
+    assert "wrong password" not in logged
+    assert PASSWORD not in logged
 
 
 def test_metrics_add_up_every_worker(workers: tuple[Worker, Worker]) -> None:
