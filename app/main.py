@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         asgi_csrf,
         signing_secret=settings.signing_secret(),
         always_protect={"/login"},
+        skip_if_scope=editor.checks_own_csrf,
         cookie_secure=settings.secure_cookies,
         cookie_samesite="Lax",
     )

@@ -381,6 +381,13 @@ class SourceCreate(SQLModel):
             raise ValueError("must be an http:// or https:// address")
         return url
 
+    @field_validator("publisher", "claim")
+    @classmethod
+    def _one_line(cls, text: str) -> str:
+        """Whitespace runs, line breaks included, become one space: the CSV export lists a
+        stage's claims one per line, so a line break inside a claim would split it in two."""
+        return " ".join(text.split())
+
 
 class StageSideCreate(SQLModel):
     key: SideKey

@@ -3,15 +3,19 @@
 Every route needs a signed-in editor (the router's dependency); admins may do everything editors do.
 """
 
+import base64
 import datetime as dt
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
+from starlette.types import Scope
 
-from app import accounts, crud, forms, tally, writes
+from app import accounts, crud, forms, importer, tally, writes
 from app.deps import CurrentEditor, SessionDep, require_editor
 from app.i18n import N_
 from app.models import (
@@ -400,6 +404,78 @@ def restore_revision(
         ) from None
     session.commit()
     return RedirectResponse(f"/editor/stages/{stage_id}/history", status_code=303)
+
+
+# ---- CSV import --------------------------------------------------------------------------
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+@router.get("/import")
+def import_page(request: Request, user: CurrentEditor) -> Response:
+    return render(request, "editor/import.html", {"user": user})
+
+
+def checks_own_csrf(scope: Scope) -> bool:
+    """The upload's multipart form, whose CSRF field this route checks itself: asgi-csrf 0.11
+    cannot parse multipart bodies with the python-multipart releases that have security fixes."""
+    headers: dict[bytes, bytes] = dict(scope.get("headers") or [])
+    multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+    return multipart and scope["path"] == "/editor/import"
+
+
+@router.post("/import")
+async def import_upload(request: Request, session: SessionDep, user: CurrentEditor) -> Response:
+    """A dry run of an uploaded file, or, with `checked`, the import of the exact bytes a dry run
+    checked (sent back base64-encoded: form encoding would turn the newlines inside quoted cells
+    into CRLF and make the import differ from its check)."""
+    async with request.form() as form:
+        return await _import(request, session, user, form)
+
+
+async def _import(request: Request, session: Session, user: User, form: FormData) -> Response:
+    expected = request.scope["csrftoken"]()  # the signed cookie's token, as asgi-csrf compares
+    if not secrets.compare_digest(str(form.get("csrftoken", "")), expected):
+        raise HTTPException(status_code=403, detail="The form's CSRF token is missing or stale.")
+    upload, checked = form.get("file"), form.get("checked")
+    apply = isinstance(checked, str) and bool(checked)
+    context: dict[str, Any] = {"user": user}
+    try:
+        if apply:
+            data = _unbase64(str(checked))
+        elif upload is not None and not isinstance(upload, str):
+            data = await upload.read(MAX_IMPORT_BYTES + 1)
+        else:
+            data = b""
+        text = importer.decode(_import_checked(data))
+        report = importer.import_csv(
+            session, text, actor=user.email, user_id=user.id, dry_run=not apply
+        )
+    except importer.UnreadableFile as error:
+        context["errors"] = {"file": str(error)}
+        return render(request, "editor/import.html", context, status_code=400)
+    except importer.ImportConflict:
+        conflict = N_("someone saved a stage while the import ran; nothing was imported, try again")
+        context["errors"] = {"file": conflict}
+        return render(request, "editor/import.html", context, status_code=409)
+    checked_bytes = base64.b64encode(data).decode() if not apply else ""
+    context.update(report=report, checked=checked_bytes, applied=apply)
+    return render(request, "editor/import.html", context)
+
+
+def _unbase64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise importer.UnreadableFile(N_("the checked file was damaged; upload it again")) from None
+
+
+def _import_checked(data: bytes) -> bytes:
+    if not data:
+        raise importer.UnreadableFile(N_("choose a CSV file to import"))
+    if len(data) > MAX_IMPORT_BYTES:
+        raise importer.UnreadableFile(N_("the file is larger than 5 MB; split it into several"))
+    return data
 
 
 # ---- personal API tokens -----------------------------------------------------------------
