@@ -1,5 +1,6 @@
 """Every database read and write. Tallies come from SQL aggregates, never from loading stages."""
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -359,3 +360,85 @@ def side_names(
 
 def exchange_slugs(session: Session) -> set[str]:
     return set(session.scalars(select(col(Exchange.slug))))
+
+
+# ---- embeds ------------------------------------------------------------------------------
+
+
+def get_exchange_as_of(session: Session, *, slug: str, as_of: dt.date) -> ExchangeDetail | None:
+    """A published exchange as an article written on `as_of` saw it: its tally and stages count
+    only the stages dated on or before that day, each with its current (corrected) figures.
+
+    "Published by that date" is read from the stage's date, not from when it was entered: the
+    bundled history was entered long after the swaps it records.
+    """
+    exchange = get_exchange_row(session, slug=slug)
+    if exchange is None:
+        return None
+    dated = and_(counted_stage(), col(Stage.date) <= as_of)
+    query = (
+        select(col(StageSide.key), *_stage_sums_columns())
+        .join(Stage, col(Stage.id) == StageSide.stage_id)
+        .where(col(Stage.exchange_id) == exchange.id, dated)
+        .group_by(col(StageSide.key))
+    )
+    sums = {row[0]: _stage_sums(row[1:]) for row in session.execute(query)}
+    assert exchange.id is not None
+    sides = []
+    for side in _sides_by_exchange(session, [exchange.id])[exchange.id]:
+        target = _target(side)
+        counted = tally.side_tally(sums.get(side.key, tally.StageSums()), target)
+        sides.append(
+            SidePublic.model_validate(
+                {
+                    "key": side.key,
+                    "name": side.name,
+                    "target": _public_counts(target),
+                    "returned": _public_counts(counted.returned),
+                    "percent": counted.percent,
+                    "remaining": counted.remaining,
+                    "undisclosed": counted.undisclosed,
+                }
+            )
+        )
+    stages = [stage for stage in list_stages(session, exchange=exchange) if stage.date <= as_of]
+    return ExchangeDetail.model_validate(
+        exchange,
+        update={
+            "stages_count": max((s.stages for s in sums.values()), default=0),
+            "sides": sides,
+            "sources": exchange_sources(session, exchange_id=exchange.id),
+            "stages": stages,
+        },
+    )
+
+
+def figures_corrected(session: Session, *, slug: str, stage_ids: list[int]) -> bool:
+    """Whether a published figure of these stages, or a published target of the exchange, was
+    changed after publication (what readers see as a correction note)."""
+    exchange_id = select(col(Exchange.id)).where(col(Exchange.slug) == slug).scalar_subquery()
+    query = select(Revision).where(
+        col(Revision.action) == "update",
+        or_(
+            and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stage_ids)),
+            and_(col(Revision.entity) == "exchange", col(Revision.entity_id) == exchange_id),
+        ),
+    )
+    for revision in session.scalars(query):
+        before, after = revision.before, revision.after
+        if not before or not after or not before.get("published"):
+            continue  # a restore, or a draft's changes: nothing published was changed
+        shown = (
+            "target"
+            if revision.entity == "exchange"
+            else ("military", "civilian", "people", "remains")
+        )
+        if _figures_of(before, shown) != _figures_of(after, shown):
+            return True
+    return False
+
+
+def _figures_of(snapshot: dict[str, Any], names: str | tuple[str, ...]) -> list[Any]:
+    fields = (names,) if isinstance(names, str) else names
+    sides = sorted(snapshot.get("sides", []), key=lambda side: str(side.get("key")))
+    return [[side.get(name) for name in fields] for side in sides]

@@ -9,8 +9,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 import app.models  # noqa: F401  (registers every table on the metadata)
+from app import data_revision
 
 metadata: MetaData = SQLModel.metadata
+# create_all (tests, fresh files) gets the triggers that migration 0004 gives migrated databases.
+event.listen(metadata, "after_create", data_revision.create_triggers)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_SECONDS = 5

@@ -12,11 +12,12 @@ from fastapi.staticfiles import StaticFiles
 from itsdangerous import Signer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.caching import HttpCache
 from app.db import make_engine
 from app.deps import SignInRequired
 from app.middleware import SecurityHeaders
 from app.ops import register_ops
-from app.routes import admin, api, api_write, auth, editor, feeds, public
+from app.routes import admin, api, api_write, auth, editor, embed, feeds, public
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_templates, render
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.templates = make_templates()
+    app.state.http_cache = HttpCache(app.state.engine, settings)
     app.state.session_signer = Signer(settings.signing_secret(), salt="swaptally.session")
     # Browser libraries come from npm (package.json); `make` installs them under node_modules.
     app.mount(
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_write.router)
     app.include_router(public.router)
+    app.include_router(embed.router)
     app.include_router(feeds.router)
     app.include_router(auth.router)
     app.include_router(editor.router)

@@ -284,6 +284,16 @@ class Revision(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_type=Text)
 
 
+class DataRevision(SQLModel, table=True):
+    """One row counting changes to public data, moved on by database triggers on every write
+    (app/data_revision.py): caches compare it to know whether what they hold is still true."""
+
+    __tablename__ = "data_revision"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    value: int = 0
+
+
 # ---- public schemas ----------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
+    # Seconds that browsers, proxies and CDNs may reuse an embed or API answer, then keep serving
+    # it while they revalidate (app/caching.py).
+    cache_max_age: int = Field(default=60, ge=0)
+    cache_stale_while_revalidate: int = Field(default=600, ge=0)
     # Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma separated, or "*").
     forwarded_allow_ips: str = "127.0.0.1"
 

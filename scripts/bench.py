@@ -1,10 +1,18 @@
 """`make bench`: requests/sec and p99 latency of timeline pages and API lists, 200 vs 20,000 stages;
-then a widget through the shipped nginx config beside a static file from the same nginx.
+then the cached embed against a bare route; then the widget through the shipped nginx config.
 
 For each size: a fresh SQLite file in a temporary folder, migrated and filled with the generated
 sample data, served by `python -m app serve` on a free loopback port, loaded by wrk for a few
 seconds per endpoint. The goal: a page costs the same on 20,000 stages as on 200 (ratio > 0.8).
-The nginx row shows what the proxy's cache buys: a hot widget should cost what a file does.
+
+Embeds: the bundled seed, served by uvicorn with the same settings as `swaptally serve` but with
+one more route, a bare FastAPI route that answers a constant body of the widget's size (placed
+just before the widget's route, behind the same middleware). wrk loads the bare route, the widget
+(200) and the widget with its ETag (304) in turns; the best of the turns counts. The goal: the
+widget at 0.8 or more of the bare route's requests per second, and 304s faster still.
+
+nginx: deploy/nginx.conf (run by tests/served.py as in the tests) in front of one worker, the
+widget answered from nginx's cache beside a static file of the same size from the same nginx.
 """
 
 import argparse
@@ -21,22 +29,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
 from sqlmodel import Session
+from starlette.responses import Response
 
 from app import seed
 from app.db import make_engine
+from app.main import create_app
 from app.migrate import upgrade
+from app.routes import embed
 from app.sample_data import SEARCH_WORD, generate
+from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests/served.py runs the app and nginx for the tests and here
 from tests.served import running_app, running_nginx  # noqa: E402
 
-WIDGET = "/embed/istanbul-1000-for-1000"
 SIZES = ((20, 200), (200, 20_000))  # (exchanges, stages)
 FILTER = f"status=confirmed&q={SEARCH_WORD.lower()}"
 ENDPOINTS = ("/timeline", f"/timeline?{FILTER}", "/api/v1/stages", f"/api/v1/stages?{FILTER}")
 GOAL_RATIO = 0.8
+EMBED = "/embed/istanbul-1000-for-1000"
+BARE = "/bench/bare"
+BARE_BYTES_ENV = "SWAPTALLY_BENCH_BARE_BYTES"
+EMBED_TURNS = 2
 STARTUP_SECONDS = 30
 UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -103,13 +120,15 @@ def parse_wrk(output: str, seconds: int, alone_ms: float) -> Measure:
     )
 
 
-def run_wrk(url: str, seconds: int) -> Measure:
+def run_wrk(url: str, seconds: int, headers: dict[str, str] | None = None) -> Measure:
     started = time.perf_counter()
     status = http_status(url)
     alone_ms = (time.perf_counter() - started) * 1000
     if status != 200:
         return Measure(problem=f"not available (HTTP {status})")
     command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "5s", "--latency", url]
+    for name, value in (headers or {}).items():
+        command[1:1] = ["-H", f"{name}: {value}"]
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 30, check=False
     )
@@ -198,8 +217,107 @@ def table(small: dict[str, Measure], large: dict[str, Measure]) -> list[str]:
     return lines + [f"note: {note}" for note in notes]
 
 
+# ---- embeds -------------------------------------------------------------------------------
+
+
+def bench_app() -> FastAPI:
+    """The app as `swaptally serve` builds it, plus the bare route: a constant body of the
+    widget's size (BARE_BYTES_ENV), on a router placed just before the embeds' router."""
+    app = create_app()
+    body = b"x" * int(os.environ[BARE_BYTES_ENV])
+    bare_router = APIRouter()
+
+    @bare_router.get(BARE, include_in_schema=False)
+    async def bare() -> Response:
+        return Response(body, media_type="text/html; charset=utf-8")
+
+    app.include_router(bare_router)
+    routes = app.router.routes
+    included = routes.pop()
+    at = next(
+        i for i, r in enumerate(routes) if getattr(r, "original_router", None) is embed.router
+    )
+    routes.insert(at, included)
+    return app
+
+
+def widget_size_and_etag(database_url: str) -> tuple[int, str]:
+    settings = Settings(database_url=database_url)
+    with TestClient(create_app(settings)) as client:
+        response = client.get(EMBED)
+    if response.status_code != 200:
+        raise SystemExit(f"bench: {EMBED} answered {response.status_code}")
+    return len(response.content), response.headers["etag"]
+
+
+def bench_embed(seconds: int) -> dict[str, Measure]:
+    with tempfile.TemporaryDirectory(prefix="swaptally-bench-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        upgrade(database_url)
+        engine = make_engine(database_url)
+        try:
+            with Session(engine) as session:
+                seed.load(session)
+        finally:
+            engine.dispose()
+        size, etag = widget_size_and_etag(database_url)
+        say(f"embeds: the seed; {EMBED} is {size:,} bytes, so is {BARE}")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = Path(folder) / "server.log"
+        # The same uvicorn settings as `swaptally serve` (app.cli.serve), on the bench app.
+        command = [sys.executable, "-m", "uvicorn", "--factory", "bench:bench_app"]
+        command += ["--app-dir", str(ROOT / "scripts"), "--host", "127.0.0.1", "--port", str(port)]
+        env = os.environ | {"DATABASE_URL": database_url, BARE_BYTES_ENV: str(size)}
+        runs = {
+            "bare route, 200": (BARE, {}),
+            "widget, 200": (EMBED, {}),
+            "widget, 304": (EMBED, {"If-None-Match": etag}),
+        }
+        with log.open("wb") as log_file:
+            server = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+            )
+            try:
+                wait_until_ready(server, base, log)
+                best: dict[str, Measure] = {}
+                for turn in range(1, EMBED_TURNS + 1):
+                    for name, (path, headers) in runs.items():
+                        measure = run_wrk(base + path, seconds, headers)
+                        say(f"  turn {turn}, {name}: {describe(measure)}")
+                        if (measure.rps or 0) >= (best.get(name, Measure()).rps or 0):
+                            best[name] = measure
+                return best
+            finally:
+                server.terminate()
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+
+
+def embed_table(results: dict[str, Measure]) -> list[str]:
+    bare = results["bare route, 200"].rps
+    lines = [f"{'endpoint':<16} | {'rps':>8} | {'p99':>8} | ratio to bare (goal >= {GOAL_RATIO})"]
+    lines.append("-" * len(lines[0]))
+    for name, measure in results.items():
+        if measure.rps is None:
+            lines.append(f"{name:<16} | {measure.problem or 'no figures'}")
+            continue
+        ratio = "-"
+        if bare and name != "bare route, 200":
+            value = measure.rps / bare
+            ratio = f"{value:.2f} {'ok' if value >= GOAL_RATIO else 'BELOW GOAL'}"
+        lines.append(f"{name:<16} | {measure.rps:>8,.0f} | {measure.p99:>8} | {ratio}")
+    return lines
+
+
+# ---- nginx --------------------------------------------------------------------------------
+
+
 def bench_nginx(seconds: int) -> list[str]:
-    """A widget through deploy/nginx.conf (cached as the app's headers say) beside a static
+    """The widget through deploy/nginx.conf (cached as the app's headers say) beside a static
     file of the same size served by the same nginx; the bundled data, one uvicorn worker."""
     with tempfile.TemporaryDirectory(prefix="swaptally-bench-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
@@ -215,7 +333,7 @@ def bench_nginx(seconds: int) -> list[str]:
             with running_app(database_url, Path(folder)) as app:
                 extra = f"        location = /bench/static.html {{ alias {static}; }}"
                 with running_nginx(app.base.removeprefix("http://"), extra=extra) as nginx:
-                    widget_url = nginx.base + WIDGET
+                    widget_url = nginx.base + EMBED
                     try:
                         with urllib.request.urlopen(widget_url, timeout=10) as response:
                             size = len(response.read())
@@ -224,14 +342,14 @@ def bench_nginx(seconds: int) -> list[str]:
                     static.write_bytes(b"x" * size)
                     static.chmod(0o644)
                     widget = run_wrk(widget_url, seconds)
-                    say(f"  nginx {WIDGET}: {describe(widget)}")
+                    say(f"  nginx {EMBED}: {describe(widget)}")
                     file = run_wrk(nginx.base + "/bench/static.html", seconds)
                     say(f"  nginx static file of {size:,} bytes: {describe(file)}")
         finally:
             shutil.rmtree(files, ignore_errors=True)
     rows = [
         ["through nginx", "rps", "p99"],
-        [f"widget {WIDGET} (cached)", *_figures(widget)],
+        [f"widget {EMBED} (cached)", *_figures(widget)],
         [f"static file, same size ({size:,} bytes)", *_figures(file)],
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -255,13 +373,11 @@ def _figures(measure: Measure) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per endpoint")
-    parser.add_argument(
-        "--only", choices=("sizes", "nginx"), help="run one part of the bench, not both"
-    )
+    parser.add_argument("--only", choices=("pages", "embeds", "nginx"), help="run one part only")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk not found (`make bench` installs it: scripts/system-deps wrk)")
-    if args.only != "nginx":
+    if args.only in (None, "pages"):
         (small_exchanges, small_stages), (large_exchanges, large_stages) = SIZES
         small = bench_size(small_exchanges, small_stages, args.duration)
         large = bench_size(large_exchanges, large_stages, args.duration)
@@ -269,7 +385,14 @@ def main() -> None:
         say(f"wrk -t2 -c16 -d{args.duration}s on loopback, SQLite, one uvicorn worker")
         for line in table(small, large):
             say(line)
-    if args.only != "sizes":
+        say()
+    if args.only in (None, "embeds"):
+        embeds = bench_embed(args.duration)
+        say()
+        say(f"embeds: wrk -t2 -c16 -d{args.duration}s, best of {EMBED_TURNS} turns, one worker")
+        for line in embed_table(embeds):
+            say(line)
+    if args.only in (None, "nginx"):
         say()
         nginx = bench_nginx(args.duration)
         say()

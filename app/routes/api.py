@@ -9,11 +9,13 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app import crud, exports
+from app.caching import CachedRoute
 from app.deps import SessionDep, TimelineFiltersDep
 from app.models import ExchangeDetail, ExchangePublic, StagePublic, TotalsPublic
 from app.timeline import MAX_PAGE_SIZE, PAGE_SIZE, TimelineFilters, timeline_page
 
-router = APIRouter(prefix="/api/v1", tags=["public"])
+# Answers depend only on the data and the URL: cached per data revision, with ETag and 304.
+router = APIRouter(prefix="/api/v1", tags=["public"], route_class=CachedRoute)
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 EXPORT_PAGE_SIZE = 1000
 

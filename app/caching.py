@@ -1,0 +1,198 @@
+"""HTTP caching for what newsrooms embed and scripts poll: bodies rendered once per data revision
+and kept in process, strong ETags, Cache-Control with stale-while-revalidate, and 304s.
+
+A body is kept under the data revision read *before* rendering it (app/data_revision.py), so
+it is never older than its key says; any write moves the revision and every worker renders
+afresh. A process trusts the revision it read for at most REVISION_HOLD_SECONDS (never longer than
+CACHE_MAX_AGE), so an editor's change shows everywhere within max-age plus that second plus one
+widget poll. The ETag is a hash of the body: it survives edits to other exchanges and changes
+with a deploy that changes the markup.
+"""
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine, event
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app import data_revision
+from app.settings import Settings
+
+REVISION_HOLD_SECONDS = 1.0
+MAX_CACHED_BYTES = 32 * 1024 * 1024
+MAX_CACHED_BODY = 1024 * 1024  # larger bodies (whole CSV exports) are answered, not kept
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A 200 answer as it will be sent again: body, headers (content type first) and ETag."""
+
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    etag: str
+
+    @classmethod
+    def of(
+        cls, body: bytes, content_type: str, headers: Iterable[tuple[str, str]] = ()
+    ) -> "Rendered":
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        return cls(
+            body=body, headers=(("content-type", content_type), *headers), etag=f'"{digest}"'
+        )
+
+
+class RevisionReader:
+    """The data revision, read with one primary-key query and then trusted for `hold` seconds."""
+
+    def __init__(
+        self, engine: Engine, *, hold: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.engine = engine
+        self.hold = hold
+        self.clock = clock
+        self._value: int | None = None
+        self._read_at: float | None = None
+
+    def read(self) -> int | None:
+        with self.engine.connect() as connection:
+            value = data_revision.read(connection)
+        self._value, self._read_at = value, self.clock()
+        return value
+
+    def forget(self) -> None:
+        """Read afresh next time: this process has just written."""
+        self._read_at = None
+
+    async def current(self) -> int | None:
+        if self._read_at is not None and self.clock() - self._read_at < self.hold:
+            return self._value
+        return await run_in_threadpool(self.read)
+
+
+class RenderCache:
+    """Rendered bodies by key, each with the revision it was rendered at; least recently used
+    entries go first once the bodies pass `max_bytes`."""
+
+    def __init__(self, max_bytes: int = MAX_CACHED_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[int, Rendered]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, revision: int) -> Rendered | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != revision:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Hashable, revision: int, rendered: Rendered) -> None:
+        if len(rendered.body) > MAX_CACHED_BODY:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[1].body)
+            self._entries[key] = (revision, rendered)
+            self._bytes += len(rendered.body)
+            while self._bytes > self.max_bytes:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self._bytes -= len(evicted.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match's weak comparison: any listed tag, W/ or not, or `*`."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+class HttpCache:
+    """What a route needs to answer from the cache: `await app.state.http_cache.respond(...)`."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        hold = min(REVISION_HOLD_SECONDS, float(settings.cache_max_age))
+        self.revision = RevisionReader(engine, hold=hold, clock=clock)
+        # A writer sees its own change at once; other processes within `hold`.
+        event.listen(engine, "commit", lambda _connection: self.revision.forget())
+        self.renders = RenderCache()
+        self.cache_control = (
+            f"public, max-age={settings.cache_max_age}, "
+            f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
+        )
+
+    async def respond(
+        self,
+        request: Request,
+        key: Hashable,
+        render: Callable[[], Awaitable[Rendered | Response]],
+    ) -> Response:
+        """The cached body for `key` if it was rendered at the current revision, else `render()`'s.
+
+        `render` may return a Response instead (an error, or anything not to keep): it is sent
+        as it is. Exceptions from it propagate (404s and 422s become error answers).
+        """
+        revision = await self.revision.current()
+        rendered = None if revision is None else self.renders.get(key, revision)
+        if rendered is None:
+            produced = await render()
+            if isinstance(produced, Response):
+                return produced
+            rendered = produced
+            if revision is not None:
+                self.renders.put(key, revision, rendered)
+        return self.answer(request, rendered)
+
+    def answer(self, request: Request, rendered: Rendered) -> Response:
+        """200 with the body, or 304 when the client holds it already; both with ETag and
+        Cache-Control (and the body's own headers, such as CORS)."""
+        headers = dict(rendered.headers)
+        headers["etag"] = rendered.etag
+        headers["cache-control"] = self.cache_control
+        if etag_matches(request.headers.get("if-none-match"), rendered.etag):
+            del headers["content-type"]
+            return Response(status_code=304, headers=headers)
+        return Response(rendered.body, headers=headers)
+
+
+def rendered_from(response: Response) -> Rendered | Response:
+    """A route's 200 answer as Rendered; any other answer stays a Response (never cached)."""
+    body = getattr(response, "body", None)
+    if response.status_code != 200 or not isinstance(body, bytes):
+        return response
+    skipped = {"content-type", "content-length", "etag", "cache-control"}
+    extra = [(name, value) for name, value in response.headers.items() if name not in skipped]
+    return Rendered.of(body, response.headers.get("content-type", "application/json"), extra)
+
+
+class CachedRoute(APIRoute):
+    """Read routes whose answers depend only on the data and the URL: cached per revision under
+    the full URL (the host too: `next` links are absolute), with ETag and 304."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            cache: HttpCache = request.app.state.http_cache
+
+            async def render() -> Rendered | Response:
+                return rendered_from(await handler(request))
+
+            return await cache.respond(request, ("route", str(request.url)), render)
+
+        return route_handler

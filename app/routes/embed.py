@@ -1,0 +1,158 @@
+"""Embeds for newsrooms: the widget, its host script /embed.js, and oEmbed; all cached per data
+revision (app/caching.py), all free to be framed or fetched from any site."""
+
+import functools
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.datastructures import State
+from starlette.responses import Response
+
+from app import embed
+from app.caching import HttpCache, Rendered
+from app.embed import OptionError, WidgetOptions
+from app.models import SLUG_PATTERN
+from app.settings import PROJECT_ROOT
+
+
+class SlugConvertor(Convertor[str]):
+    """Only real slugs (no dots), so that /embed/{slug} leaves /embed/{slug}.png to its route."""
+
+    regex = SLUG_PATTERN.pattern
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("slug", SlugConvertor())
+
+router = APIRouter(tags=["embeds"])
+CORS = ("access-control-allow-origin", "*")
+
+
+def _invalid(error: OptionError, value: str | None) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", error.field), "msg": str(error), "input": value}]
+    )
+
+
+def _base_url(state: State) -> str:
+    return str(state.settings.base_url).rstrip("/")
+
+
+def _cache(request: Request) -> HttpCache:
+    cache: HttpCache = request.app.state.http_cache
+    return cache
+
+
+def _load(state: State, slug: str, options: WidgetOptions) -> embed.Widget:
+    with Session(state.engine) as session:
+        widget = embed.load_widget(session, slug=slug, options=options)
+    if widget is None:
+        raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
+    return widget
+
+
+def _render_widget(state: State, slug: str, options: WidgetOptions) -> Rendered:
+    widget = _load(state, slug, options)
+    return embed.render_widget(state.templates, widget, base_url=_base_url(state))
+
+
+async def widget(request: Request) -> Response:
+    """The tally widget for an iframe: standalone, sizes itself, stays live (README, "Embedding").
+
+    A plain Starlette route: FastAPI's parameter handling would cost the cached widget a third of
+    its speed, and a page has no place in the API's docs anyway.
+    """
+    slug: str = request.path_params["slug"]
+    try:
+        options = WidgetOptions.from_query(request.query_params)
+    except OptionError as error:
+        raise _invalid(error, request.query_params.get(error.field)) from None
+    state = request.app.state
+
+    async def render() -> Rendered:
+        return await run_in_threadpool(_render_widget, state, slug, options)
+
+    return await _cache(request).respond(request, ("widget", slug, options), render)
+
+
+router.add_route("/embed/{slug:slug}", widget, methods=["GET"], include_in_schema=False)
+
+
+@functools.cache
+def _host_script() -> Rendered:
+    body = (PROJECT_ROOT / "static" / "embed.js").read_bytes()
+    return Rendered.of(body, "text/javascript; charset=utf-8", [CORS])
+
+
+@router.get("/embed.js", response_class=Response, include_in_schema=False)
+async def host_script(request: Request) -> Response:
+    """Our host script: `<div data-swaptally="{slug}">` to iframes, and iframes sized."""
+    return _cache(request).answer(request, _host_script())
+
+
+def _render_oembed(
+    state: State, slug: str, options: WidgetOptions, maxwidth: int | None, maxheight: int | None
+) -> Rendered:
+    found = embed.oembed_response(
+        state.templates,
+        _load(state, slug, options),
+        base_url=_base_url(state),
+        cache_age=state.settings.cache_max_age,
+        maxwidth=maxwidth,
+        maxheight=maxheight,
+    )
+    body = json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode()
+    return Rendered.of(body, "application/json", [CORS])
+
+
+def _bad_url(message: str) -> HTTPException:
+    detail = [{"type": "value_error", "loc": ["query", "url"], "msg": message}]
+    return HTTPException(status_code=400, detail=detail, headers=dict([CORS]))
+
+
+OEMBED_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "`url` is not an absolute http(s) address, or names a bad option"},
+    404: {"description": "`url` is not an exchange page or widget of this site"},
+    501: {"description": "A `format` other than json"},
+}
+
+
+@router.get("/oembed", responses=OEMBED_ERRORS, response_class=JSONResponse)
+async def oembed(
+    request: Request,
+    url: Annotated[str, Query(description="An exchange page or widget address")],
+    response_format: Annotated[str, Query(alias="format", description="json")] = "json",
+    maxwidth: Annotated[int | None, Query(ge=1, le=10000)] = None,
+    maxheight: Annotated[int | None, Query(ge=1, le=10000)] = None,
+) -> Response:
+    """oEmbed (oembed.com) for exchange pages and widgets: a `rich` answer whose html is the
+    embed code without its script."""
+    if response_format != "json":
+        raise HTTPException(501, detail="Only format=json is available", headers=dict([CORS]))
+    state = request.app.state
+    try:
+        slug, options = embed.embedded_slug(url, _base_url(state))
+    except OptionError as error:
+        raise _bad_url(f"{error.field}: {error}") from None
+    except embed.UnknownUrl:
+        detail = "Not an exchange or widget address of this site"
+        raise HTTPException(404, detail=detail, headers=dict([CORS])) from None
+    except ValueError as error:
+        raise _bad_url(str(error)) from None
+
+    async def render() -> Rendered:
+        return await run_in_threadpool(_render_oembed, state, slug, options, maxwidth, maxheight)
+
+    key = ("oembed", slug, options, maxwidth, maxheight)
+    return await _cache(request).respond(request, key, render)

@@ -1,0 +1,1 @@
+/* Swap Tally host script (placeholder) */
