@@ -61,12 +61,48 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-def route_template(request: Scope, routes: Iterable[BaseRoute]) -> str:
-    """The path template of the route that serves `request` (`/exchanges/{slug}`), never the
+class RouteTemplates:
+    """The path template of the route that served a request (`/exchanges/{slug}`), never the
     raw path, so the number of label values stays bounded whatever clients ask for."""
-    route = next((r for r in routes if r.matches(request)[0] == Match.FULL), None)
-    path_format = getattr(route, "path_format", None)
-    return path_format if isinstance(path_format, str) else UNMATCHED_ROUTE
+
+    def __init__(self, routes: Iterable[BaseRoute]) -> None:
+        self.routes = routes
+        self._leaves: list[BaseRoute] | None = None
+        self._by_endpoint: dict[int, str] = {}
+
+    def of(self, scope: Scope, request: Scope) -> str:
+        """`scope` after the app has answered, `request` as it came in."""
+        template = getattr(scope.get("route"), "path_format", None)  # FastAPI's own routes
+        if isinstance(template, str):
+            return template
+        leaves = self._routes()
+        endpoint = scope.get("endpoint")  # Starlette's routes and mounts leave their endpoint
+        if endpoint is not None and id(endpoint) in self._by_endpoint:
+            return self._by_endpoint[id(endpoint)]
+        # Not recorded where this middleware can see it (or nothing matched): match again.
+        route = next((r for r in leaves if r.matches(request)[0] == Match.FULL), None)
+        template = getattr(route, "path_format", None)
+        return template if isinstance(template, str) else UNMATCHED_ROUTE
+
+    def _routes(self) -> list[BaseRoute]:
+        """Every route that answers requests itself, read once the app is complete (FastAPI
+        keeps each included router as one node that holds its routes)."""
+        if self._leaves is None:
+            self._leaves = _leaves(self.routes)
+            for route in reversed(self._leaves):  # the first of equal endpoints wins
+                endpoint = getattr(route, "endpoint", None) or getattr(route, "app", None)
+                template = getattr(route, "path_format", None)
+                if endpoint is not None and isinstance(template, str):
+                    self._by_endpoint[id(endpoint)] = template
+        return self._leaves
+
+
+def _leaves(routes: Iterable[BaseRoute]) -> list[BaseRoute]:
+    found: list[BaseRoute] = []
+    for route in routes:
+        router = getattr(route, "original_router", None)
+        found += _leaves(router.routes) if router is not None else [route]
+    return found
 
 
 class RequestMetrics:
@@ -74,7 +110,7 @@ class RequestMetrics:
 
     def __init__(self, app: ASGIApp, routes: Iterable[BaseRoute]) -> None:
         self.app = app
-        self.routes = routes
+        self.templates = RouteTemplates(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,17 +119,13 @@ class RequestMetrics:
         started = time.perf_counter()
         status = 500  # unless the app starts a response
         recorded = False
-        # The router records the matched route in the scope; mounts and unmatched paths do
-        # not, so those are matched again on the request as it came in.
         request = {key: scope[key] for key in ("type", "path", "method") if key in scope}
         request["root_path"] = scope.get("root_path", "")
 
         def record() -> None:
             nonlocal recorded
             recorded = True
-            route = getattr(scope.get("route"), "path_format", None)
-            if not isinstance(route, str):
-                route = route_template(request, self.routes)
+            route = self.templates.of(scope, request)
             method = scope["method"] if scope["method"] in METHODS else "other"
             REQUESTS.labels(method=method, route=route, status=str(status)).inc()
             LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)

@@ -23,9 +23,6 @@ SLUG = "istanbul-1000-for-1000"
 WIDGET = f"/embed/{SLUG}"
 MAX_AGE = 2  # seconds: CACHE_MAX_AGE for the app under test
 WAIT_SECONDS = 60  # the most any change may take to show; the tests poll, never sleep blindly
-WAITS_FOR_EMBED = pytest.mark.xfail(
-    reason="waits for the embed work: /embed/{slug} with Cache-Control and ETag", strict=True
-)
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,6 @@ def test_pages_writes_and_errors_pass_through_and_metrics_stay_private(stack: St
     assert app_requests(stack, "/api/v1/exchanges/{slug}") == 2
 
 
-@WAITS_FOR_EMBED
 def test_a_widget_is_answered_from_the_cache_the_second_time(stack: Stack) -> None:
     first = fetch(f"{stack.nginx.base}{WIDGET}")
     second = fetch(f"{stack.nginx.base}{WIDGET}")
@@ -102,7 +98,6 @@ def test_a_widget_is_answered_from_the_cache_the_second_time(stack: Stack) -> No
     assert app_requests(stack, "/embed/{slug}") == 1  # the second never reached the app
 
 
-@WAITS_FOR_EMBED
 def test_an_edit_shows_once_max_age_has_passed(stack: Stack) -> None:
     status, _, before = fetch(f"{stack.nginx.base}{WIDGET}")
     assert status == 200
@@ -121,7 +116,6 @@ def test_an_edit_shows_once_max_age_has_passed(stack: Stack) -> None:
     assert seen[-1] in {"HIT", "MISS", "EXPIRED"}  # a fresh copy, fetched after max-age
 
 
-@WAITS_FOR_EMBED
 def test_stale_copies_stand_in_while_the_app_is_down(stack: Stack) -> None:
     status, _, cached = fetch(f"{stack.nginx.base}{WIDGET}")
     assert status == 200

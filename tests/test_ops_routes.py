@@ -5,7 +5,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import IntegrityError
@@ -77,6 +78,22 @@ def test_requests_are_counted_by_route_template(client: TestClient) -> None:
     assert "/exchanges/one" not in text  # raw paths never become label values
     count = "swaptally_http_request_duration_seconds_count"
     assert sample(client, count, method="GET", route="/exchanges/{slug}") >= 3
+
+
+def test_routes_of_included_starlette_routers_are_counted_by_template(
+    settings: Settings,
+) -> None:
+    """FastAPI keeps an included router as one node, and a plain Starlette route in it does not
+    record itself in the scope as FastAPI's routes do (the widget's route is one)."""
+    app = create_app(settings)
+    plain = APIRouter()
+    plain.add_route("/plain/{name}", lambda _request: PlainTextResponse("plain"), ["GET"])
+    app.include_router(plain)
+    with TestClient(app) as client:
+        before = requests_counted(client, "/plain/{name}")
+        assert client.get("/plain/one").text == "plain"
+        assert client.get("/plain/two").text == "plain"
+        assert requests_counted(client, "/plain/{name}") == before + 2
 
 
 def test_tally_computations_and_cache_lookups_are_counted(

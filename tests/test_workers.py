@@ -170,10 +170,6 @@ def test_metrics_add_up_every_worker(workers: tuple[Worker, Worker]) -> None:
     assert counted(a) == counted(b) == before + 3
 
 
-@pytest.mark.xfail(
-    reason="waits for the embed work: the in-app cache of /embed/{slug} and its invalidation",
-    strict=True,
-)
 def test_an_edit_on_one_worker_shows_on_the_other_after_max_age(
     cluster: Cluster, workers: tuple[Worker, Worker]
 ) -> None:
