@@ -4,9 +4,9 @@ and kept in process, strong ETags, Cache-Control with stale-while-revalidate, an
 A body is kept under the data revision read *before* rendering it (app/data_revision.py), so
 it is never older than its key says; any write moves the revision and every worker renders
 afresh. A process trusts the revision it read for at most REVISION_HOLD_SECONDS (never longer than
-CACHE_MAX_AGE), so an editor's change shows everywhere within max-age plus that second plus one
-widget poll. The ETag is a hash of the body: it survives edits to other exchanges and changes
-with a deploy that changes the markup.
+CACHE_MAX_AGE; not at all in tests), so an editor's change shows everywhere within max-age plus
+that second plus one widget poll. The ETag is a hash of the body: it survives edits to other
+exchanges and changes with a deploy that changes the markup.
 """
 
 import hashlib
@@ -29,6 +29,7 @@ from app.settings import Settings
 REVISION_HOLD_SECONDS = 1.0
 MAX_CACHED_BYTES = 32 * 1024 * 1024
 MAX_CACHED_BODY = 1024 * 1024  # larger bodies (whole CSV exports) are answered, not kept
+KEPT_ON_304 = {"access-control-allow-origin", "vary"}  # a cross-origin poll revalidates too
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ class HttpCache:
     def __init__(
         self, engine: Engine, settings: Settings, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        hold = min(REVISION_HOLD_SECONDS, float(settings.cache_max_age))
+        # Tests write through engines of their own, and must see each write at once.
+        hold = 0.0 if settings.environment == "test" else REVISION_HOLD_SECONDS
+        hold = min(hold, float(settings.cache_max_age))
         self.revision = RevisionReader(engine, hold=hold, clock=clock)
         # A writer sees its own change at once; other processes within `hold`.
         event.listen(engine, "commit", lambda _connection: self.revision.forget())
@@ -161,12 +164,12 @@ class HttpCache:
     def answer(self, request: Request, rendered: Rendered) -> Response:
         """200 with the body, or 304 when the client holds it already; both with ETag and
         Cache-Control (and the body's own headers, such as CORS)."""
-        headers = dict(rendered.headers)
-        headers["etag"] = rendered.etag
-        headers["cache-control"] = self.cache_control
         if etag_matches(request.headers.get("if-none-match"), rendered.etag):
-            del headers["content-type"]
+            headers = {n: v for n, v in rendered.headers if n in KEPT_ON_304}
+            headers |= {"etag": rendered.etag, "cache-control": self.cache_control}
             return Response(status_code=304, headers=headers)
+        headers = dict(rendered.headers)
+        headers |= {"etag": rendered.etag, "cache-control": self.cache_control}
         return Response(rendered.body, headers=headers)
 
 

@@ -69,34 +69,34 @@ class WidgetOptions:
     as_of: dt.date | None = None
 
     @classmethod
-    def from_query(cls, params: Mapping[str, str], *, prefix: str = "") -> "WidgetOptions":
-        """Parse the options (named `prefix + name`); raise OptionError for the first bad one.
+    def from_query(cls, params: Mapping[str, str]) -> "WidgetOptions":
+        """Parse the options; raise OptionError for the first bad one.
 
         Other parameters are left alone: pym.js adds its own (childId, initialWidth, parentUrl,
         parentTitle) and the widget's script reads `poll` and `childId` itself.
         """
 
         def given(name: str) -> str | None:
-            value = params.get(prefix + name, "").strip()
+            value = params.get(name, "").strip()
             return value or None
 
         transparent = (given("transparent") or "0").lower()
         if transparent not in TRUE + FALSE:
-            raise OptionError(prefix + "transparent", N_("Use 1 or 0."))
+            raise OptionError("transparent", N_("Use 1 or 0."))
         as_of = None
         if (raw := given("as_of")) is not None:
             try:
                 as_of = dt.date.fromisoformat(raw)
             except ValueError:
-                raise OptionError(prefix + "as_of", N_("Use a date as YYYY-MM-DD.")) from None
+                raise OptionError("as_of", N_("Use a date as YYYY-MM-DD.")) from None
             if len(raw) != len("YYYY-MM-DD"):
-                raise OptionError(prefix + "as_of", N_("Use a date as YYYY-MM-DD."))
+                raise OptionError("as_of", N_("Use a date as YYYY-MM-DD."))
         return cls(
-            theme=_choice(prefix + "theme", given("theme"), THEMES),
+            theme=_choice("theme", given("theme"), THEMES),
             transparent=transparent in TRUE,
-            lang=_choice(prefix + "lang", given("lang"), i18n.LOCALES),
-            side=_choice(prefix + "side", given("side"), SIDES),
-            view=_choice(prefix + "view", given("view"), VIEWS),
+            lang=_choice("lang", given("lang"), i18n.LOCALES),
+            side=_choice("side", given("side"), SIDES),
+            view=_choice("view", given("view"), VIEWS),
             as_of=as_of,
         )
 
@@ -162,6 +162,10 @@ def _shown(sides: list[SidePublic], choice: str) -> list[SidePublic]:
     return [side for side in sides if choice in ("both", side.key)]
 
 
+def _people(sides: list[SidePublic]) -> list[tuple[int | None, bool]]:
+    return [(side.returned.people, side.undisclosed) for side in sides]
+
+
 def load_widget(session: Session, *, slug: str, options: WidgetOptions) -> Widget | None:
     current = crud.get_exchange(session, slug=slug)
     if current is None:
@@ -169,14 +173,11 @@ def load_widget(session: Session, *, slug: str, options: WidgetOptions) -> Widge
     shown, now = current, []
     if options.as_of is not None:
         pinned = crud.get_exchange_as_of(session, slug=slug, as_of=options.as_of)
-        assert pinned is not None  # the same published exchange, read a moment later
+        if pinned is None:  # unpublished between the two reads
+            return None
         shown = pinned
-
-        def people(side: SidePublic) -> tuple[int | None, bool]:
-            return side.returned.people, side.undisclosed
-
         today = _shown(current.sides, options.side)
-        if [people(s) for s in today] != [people(s) for s in _shown(pinned.sides, options.side)]:
+        if _people(today) != _people(_shown(pinned.sides, options.side)):
             now = today
     corrected = crud.figures_corrected(
         session, slug=slug, stage_ids=[stage.id for stage in shown.stages]
@@ -363,3 +364,58 @@ def oembed_response(
         "thumbnail_width": thumb_w,
         "thumbnail_height": thumb_h,
     }
+
+
+# ---- the embed builder on exchange pages ---------------------------------------------------
+
+BUILDER_PREFIX = "embed_"
+OPTION_NAMES = ("view", "side", "theme", "lang", "transparent", "as_of")
+
+
+@dataclass(frozen=True)
+class Builder:
+    """The exchange page's embed builder: the options chosen in its GET form (each bad one
+    named in `errors` and left at its default), the codes to copy, the oEmbed discovery link."""
+
+    options: WidgetOptions
+    errors: dict[str, OptionError]
+    codes: EmbedCodes
+    preview: str  # the widget's address on this site, relative: the live preview
+    discovery: str  # the exchange page's oEmbed address
+    side_choices: list[tuple[str, str]]  # (key, name)
+
+
+def builder(
+    session: Session,
+    templates: LocalizedTemplates,
+    *,
+    slug: str,
+    params: Mapping[str, str],
+    locale: str,
+    base_url: str,
+) -> Builder | None:
+    """The builder for an exchange page; the widget's language defaults to the page's."""
+    chosen: dict[str, str] = {"lang": locale}
+    errors: dict[str, OptionError] = {}
+    for name in OPTION_NAMES:
+        value = params.get(BUILDER_PREFIX + name, "")
+        try:
+            WidgetOptions.from_query({name: value})
+        except OptionError as error:
+            errors[name] = error
+            continue
+        if value.strip():
+            chosen[name] = value
+    options = WidgetOptions.from_query(chosen)
+    widget = load_widget(session, slug=slug, options=options)
+    if widget is None:  # unpublished since the page read it
+        return None
+    query = urlencode(options.query())
+    return Builder(
+        options=options,
+        errors=errors,
+        codes=embed_codes(templates, widget, base_url=base_url),
+        preview=f"/embed/{slug}" + (f"?{query}" if query else ""),
+        discovery=oembed_url(base_url, page_url(base_url, slug)),
+        side_choices=[(side.key, side.name) for side in widget.exchange.sides],
+    )

@@ -53,7 +53,7 @@ GOAL_RATIO = 0.8
 EMBED = "/embed/istanbul-1000-for-1000"
 BARE = "/bench/bare"
 BARE_BYTES_ENV = "SWAPTALLY_BENCH_BARE_BYTES"
-EMBED_TURNS = 2
+EMBED_TURNS = 3
 STARTUP_SECONDS = 30
 UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -234,9 +234,11 @@ def bench_app() -> FastAPI:
     app.include_router(bare_router)
     routes = app.router.routes
     included = routes.pop()
-    at = next(
+    # FastAPI keeps each included router as one entry (original_router); else leave it last.
+    embeds = (
         i for i, r in enumerate(routes) if getattr(r, "original_router", None) is embed.router
     )
+    at = next(embeds, len(routes))
     routes.insert(at, included)
     return app
 

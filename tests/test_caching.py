@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text, update
 from sqlmodel import Session
 
 from app import data_revision, sample_data, writes
-from app.caching import HttpCache, RenderCache, Rendered, etag_matches
+from app.caching import REVISION_HOLD_SECONDS, HttpCache, RenderCache, Rendered, etag_matches
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
@@ -223,6 +223,7 @@ def test_an_edit_reaches_another_process_within_the_hold(
     clock = Clock()
     cache: HttpCache = reader_app.state.http_cache
     cache.revision.clock = clock
+    cache.revision.hold = REVISION_HOLD_SECONDS  # as outside tests
     with TestClient(writer_app) as writer, TestClient(reader_app) as reader:
         session = app_session(writer)
         exchange = make_exchange(session, stage_data())
@@ -244,13 +245,22 @@ def test_an_edit_reaches_another_process_within_the_hold(
         assert after.headers["etag"] == writer.get(WIDGET).headers["etag"]
 
 
-def test_hold_never_outlasts_max_age(database_url: str) -> None:
+@pytest.mark.parametrize(
+    ("environment", "max_age", "hold"),
+    [("production", 60, REVISION_HOLD_SECONDS), ("production", 0, 0), ("test", 60, 0)],
+)
+def test_hold_never_outlasts_max_age(
+    database_url: str, environment: str, max_age: int, hold: float
+) -> None:
     settings = Settings(
-        environment="test", database_url=database_url, secret_key="s", cache_max_age=0
+        environment=environment,  # type: ignore[arg-type]
+        database_url=database_url,
+        secret_key="s",
+        cache_max_age=max_age,
     )
     engine = make_engine(database_url)
     try:
-        assert HttpCache(engine, settings).revision.hold == 0
+        assert HttpCache(engine, settings).revision.hold == hold
     finally:
         engine.dispose()
 

@@ -54,11 +54,14 @@ def _cache(request: Request) -> HttpCache:
     return cache
 
 
-def _load(state: State, slug: str, options: WidgetOptions) -> embed.Widget:
+def _load(
+    state: State, slug: str, options: WidgetOptions, headers: dict[str, str] | None = None
+) -> embed.Widget:
     with Session(state.engine) as session:
         widget = embed.load_widget(session, slug=slug, options=options)
     if widget is None:
-        raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
+        detail = f"No exchange with slug {slug!r}"
+        raise HTTPException(status_code=404, detail=detail, headers=headers)
     return widget
 
 
@@ -106,7 +109,7 @@ def _render_oembed(
 ) -> Rendered:
     found = embed.oembed_response(
         state.templates,
-        _load(state, slug, options),
+        _load(state, slug, options, headers=dict([CORS])),
         base_url=_base_url(state),
         cache_age=state.settings.cache_max_age,
         maxwidth=maxwidth,

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from app import crud
+from app import crud, embed, i18n
 from app.chart import cumulative_chart
 from app.deps import SessionDep
 from app.models import EXCHANGE_STATUSES, STAGE_STATUSES
@@ -37,12 +37,21 @@ def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
     exchange = crud.get_exchange(session, slug=slug)
     if exchange is None:
         raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
+    base_url = request.app.state.settings.base_url.rstrip("/")
     context = {
         "exchange": exchange,
         "chart": cumulative_chart(exchange),
         "corrections": crud.corrections(session, stage_ids=[s.id for s in exchange.stages]),
         "side_names": {side.key: side.name for side in exchange.sides},
-        "base_url": request.app.state.settings.base_url.rstrip("/"),
+        "base_url": base_url,
+        "embed": embed.builder(
+            session,
+            request.app.state.templates,
+            slug=slug,
+            params=request.query_params,
+            locale=i18n.negotiate(request)[0],
+            base_url=base_url,
+        ),
     }
     return render(request, "public/exchange.html", context)
 

@@ -9,7 +9,15 @@ from sqlmodel import Session
 from tests.editing import PASSWORD, csrf_token, make_user, sign_in
 from tests.html import parse, text
 
-PUBLIC_PREFIXES = ("/api/v1/", "/exchanges/", "/feed.atom", "/timeline", "/login", "/logout")
+PUBLIC_PREFIXES = (
+    "/api/v1/",
+    "/exchanges/",
+    "/feed.atom",
+    "/timeline",
+    "/login",
+    "/logout",
+    "/oembed",
+)
 PUBLIC_PATHS = {"/", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 
 

@@ -1,0 +1,365 @@
+"""The widget /embed/{slug}: every option, its size, no outside requests, its CSP, pinned tallies,
+corrections, accessibility, and its host script /embed.js."""
+
+import base64
+import datetime as dt
+import hashlib
+import re
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app import seed, writes
+from app.models import SLUG_PATTERN, Stage
+from tests.factories import add_stage, make_exchange, stage_data
+from tests.html import parse, text, texts
+
+SLUG = "istanbul-1000-for-1000"
+WIDGET = f"/embed/{SLUG}"
+MAX_BYTES = 15 * 1024
+
+
+def widget(client: TestClient, query: str = "") -> tuple[BeautifulSoup, bytes]:
+    response = client.get(WIDGET + (f"?{query}" if query else ""))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    return parse(response.text), response.content
+
+
+def root(page: BeautifulSoup) -> Tag:
+    found = page.select_one("#st-widget")
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def three_days(session: Session) -> None:
+    """The Istanbul swap after its first two days (in progress), 697 each."""
+    exchange = make_exchange(session, stage_data(a=(270, 120)))
+    add_stage(session, exchange, stage_data(a=(307, 0), date=dt.date(2025, 5, 24)))
+
+
+@pytest.mark.usefixtures("three_days")
+def test_default_widget_shows_the_tally_per_side(client: TestClient) -> None:
+    page, _ = widget(client)
+    assert page.html is not None
+    assert (page.html["lang"], page.html["class"]) == ("en", ["st-auto"])
+    assert texts(page, ".st-figure") == [
+        "697 of 1,000 returned to Ukraine 69.7 %",
+        "697 of 1,000 returned to Russia 69.7 %",
+    ]
+    assert [rect["width"] for rect in page.select(".st-bar .st-fill")] == ["69.7", "69.7"]
+    assert texts(page, ".st-breakdown") == ["military 577 · civilians 120"] * 2
+    meta = text(page.select_one(".st-meta"))
+    assert meta.startswith("in progress · day 2 of 3 · updated ")
+    assert meta.endswith(" UTC")
+    assert page.select(".st-corrected, .st-now, .st-chart") == []
+    credit = page.select_one(".st-credit a")
+    assert credit is not None
+    assert (credit["href"], credit["target"]) == (f"/exchanges/{SLUG}", "_blank")
+    assert root(page)["data-slug"] == SLUG
+
+
+@pytest.mark.usefixtures("three_days")
+@pytest.mark.parametrize(
+    ("query", "html_class", "scheme"),
+    [
+        ("theme=light", ["st-light"], "light"),
+        ("theme=dark", ["st-dark"], "dark"),
+        ("theme=auto", ["st-auto"], "light dark"),
+        ("theme=dark&transparent=1", ["st-dark", "st-transparent"], "dark"),
+        ("transparent=true", ["st-auto", "st-transparent"], "light dark"),
+        ("transparent=0", ["st-auto"], "light dark"),
+    ],
+)
+def test_themes(client: TestClient, query: str, html_class: list[str], scheme: str) -> None:
+    page, _ = widget(client, query)
+    assert page.html is not None
+    assert page.html["class"] == html_class
+    meta = page.select_one('meta[name="color-scheme"]')
+    assert meta is not None
+    assert meta["content"] == scheme
+
+
+@pytest.mark.usefixtures("three_days")
+@pytest.mark.parametrize(
+    ("query", "sides"),
+    [("side=a", ["a"]), ("side=b", ["b"]), ("side=both", ["a", "b"])],
+)
+def test_sides(client: TestClient, query: str, sides: list[str]) -> None:
+    page, _ = widget(client, query)
+    assert [side["data-side"] for side in page.select(".st-side")] == sides
+    summary = text(page.select_one("#st-summary"))
+    assert ("returned to Ukraine" in summary, "returned to Russia" in summary) == (
+        "a" in sides,
+        "b" in sides,
+    )
+
+
+@pytest.mark.usefixtures("three_days")
+def test_views(client: TestClient) -> None:
+    compact, _ = widget(client, "view=compact")
+    assert root(compact)["class"] == ["st-view-compact"]
+    assert compact.select(".st-bar, .st-breakdown, .st-chart") == []
+    assert texts(compact, ".st-figure")[0] == "697 of 1,000 returned to Ukraine 69.7 %"
+
+    chart, _ = widget(client, "view=chart&side=b")
+    assert chart.select(".st-bar") == []
+    [line] = chart.select(".st-chart polyline")
+    assert line["class"] == ["st-line", "st-b"]
+    assert len(chart.select(".st-chart circle")) == 2  # one dot per stage
+    assert texts(chart, ".st-chart text")[-2:] == ["23 May 2025", "24 May 2025"]
+    assert len(chart.select(".st-chart .st-target")) == 1
+
+
+@pytest.mark.usefixtures("three_days")
+def test_ukrainian(client: TestClient) -> None:
+    page, _ = widget(client, "lang=uk")
+    assert page.html is not None
+    assert page.html["lang"] == "uk"
+    assert texts(page, ".st-figure strong") == ["697", "697"]
+    assert texts(page, ".st-figure")[0] == "Ukraine: повернуто 697 з 1 000 69,7 %"
+    assert text(page.select_one(".st-meta")).startswith("триває · день 2 з 3 · оновлено ")
+    assert text(page.select_one(".st-credit")) == "Подробиці та джерела на Swap Tally"
+
+
+def test_undisclosed_figures_say_so(client: TestClient, session: Session) -> None:
+    make_exchange(session, stage_data(a=(270, None), b=(None, None)), target=None)
+    page, _ = widget(client)
+    assert texts(page, ".st-figure") == [
+        "at least 270 returned to Ukraine",
+        "undisclosed returned to Russia",
+    ]
+    assert page.select(".st-bar") == []  # no target, no percent, no bar
+
+
+def test_as_of_keeps_the_historic_figures_of_the_seed(client: TestClient, session: Session) -> None:
+    """An article written on 23 May 2025 about the Istanbul 1,000-for-1,000 swap keeps 390."""
+    seed.load(session)
+    page, _ = widget(client, "as_of=2025-05-23")
+    assert texts(page, ".st-figure strong") == ["390", "390"]
+    assert text(page.select_one(".st-progress")) == "day 1 of 3"
+    assert text(page.select_one(".st-meta")) == "day 1 of 3 · as of 23 May 2025"
+    assert text(page.select_one(".st-now")) == "now: Ukraine 1,000/1,000, Russia 1,000/1,000"
+    assert root(page)["data-as-of"] == "2025-05-23"
+    two_days, _ = widget(client, "as_of=2025-05-24&view=chart")
+    assert texts(two_days, ".st-figure strong") == ["697", "697"]
+    assert len(two_days.select(".st-chart polyline")) == 2
+    before, _ = widget(client, "as_of=2025-05-01")
+    assert texts(before, ".st-figure strong") == ["0", "0"]
+    assert before.select(".st-progress") == []
+    later, _ = widget(client, "as_of=2025-06-01")
+    assert texts(later, ".st-figure strong") == ["1,000", "1,000"]
+    assert later.select(".st-now") == []  # the same as today: no "now" line
+
+
+def test_corrected_figures_are_marked(client: TestClient, session: Session) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, 120)))
+    stage = add_stage(session, exchange, stage_data(a=(300, 0), date=dt.date(2025, 5, 24)))
+    page, _ = widget(client)
+    assert page.select(".st-corrected") == []
+    writes.update_stage(
+        session,
+        stage=stage,
+        data=stage_data(a=(300, 0), date=dt.date(2025, 5, 24), notes="Names checked."),
+        expected_version=1,
+        actor="test",
+    )
+    session.commit()
+    assert widget(client)[0].select(".st-corrected") == []  # notes are not figures
+    current = session.get(Stage, stage.id)
+    assert current is not None
+    writes.update_stage(
+        session,
+        stage=current,
+        data=stage_data(a=(307, 0), date=dt.date(2025, 5, 24)),
+        expected_version=2,
+        actor="test",
+        reason="Ministry corrected the count",
+    )
+    session.commit()
+    corrected, _ = widget(client)
+    assert text(corrected.select_one(".st-corrected")) == "corrected"
+    assert "figures corrected since publication" in text(corrected.select_one("#st-summary"))
+    pinned, _ = widget(client, "as_of=2025-05-23")  # the corrected stage is not shown
+    assert pinned.select(".st-corrected") == []
+
+
+@pytest.mark.usefixtures("three_days")
+def test_accessible_summary_and_a_quiet_live_region(client: TestClient) -> None:
+    page, _ = widget(client)
+    summary = text(page.select_one("#st-summary"))
+    assert summary.startswith(
+        "Istanbul 1,000 for 1,000: 697 of 1,000 returned to Ukraine (69.7 %); "
+        "697 of 1,000 returned to Russia (69.7 %); day 2 of 3; updated "
+    )
+    assert page.title is not None
+    assert text(page.title) == summary
+    assert "st-vh" in page.select_one("#st-summary")["class"]  # type: ignore[index]
+    live = page.select_one("#st-live")
+    assert live is not None
+    assert (live["aria-live"], live.get_text()) == ("polite", "")
+    body = page.select_one("#st-body")
+    assert body is not None
+    assert body["aria-hidden"] == "true"  # read once, from the summary
+    assert body["data-figures"] == "a:697:False;b:697:False"
+    assert body.select("a, button, input") == []
+
+
+def test_every_view_stays_under_15_kb(client: TestClient, session: Session) -> None:
+    """The heaviest case: long names, 40 stages, pinned with a "now" line, corrected."""
+    long_sides = [
+        {"key": "a", "name": "A" * 120, "target": {"people": 100_000}},
+        {"key": "b", "name": "B" * 120, "target": {"people": 100_000}},
+    ]
+    exchange = make_exchange(session, title="T" * 300, sides=long_sides, planned_stages=40)
+    stages = [
+        add_stage(session, exchange, stage_data(date=dt.date(2025, 1, 1) + dt.timedelta(days=i)))
+        for i in range(40)
+    ]
+    writes.update_stage(
+        session,
+        stage=stages[0],
+        data=stage_data(a=(1, 2), date=dt.date(2025, 1, 1)),
+        expected_version=1,
+        actor="test",
+        reason="fix",
+    )
+    session.commit()
+    for view in ("bar", "compact", "chart"):
+        for query in (f"view={view}", f"view={view}&as_of=2025-01-30&lang=uk"):
+            page, body = widget(client, query)
+            assert len(body) < MAX_BYTES, (query, len(body))
+            assert page.select_one(".st-corrected") is not None
+
+
+@pytest.mark.usefixtures("three_days")
+@pytest.mark.parametrize("query", ["", "view=chart&theme=dark&lang=uk&as_of=2025-05-23"])
+def test_nothing_is_loaded_from_anywhere(client: TestClient, query: str) -> None:
+    """No external requests: no URL in any attribute but the relative credit link, no CSS
+    url() or @import, no external script or style."""
+    page, _ = widget(client, query)
+    urls = [
+        (element.name, name, value)
+        for element in page.find_all(True)
+        for name, value in element.attrs.items()
+        if name in ("src", "href", "action", "srcset", "poster", "data", "xmlns", "xlink:href")
+    ]
+    assert urls == [("a", "href", f"/exchanges/{SLUG}")]
+    assert page.select("link, img, iframe, object, embed, script[src], form") == []
+    style = page.select_one("style")
+    assert style is not None
+    css = str(style.string)
+    assert "url(" not in css
+    assert "@import" not in css
+    assert not re.search(r"https?://|//[a-z]", str(page.select_one("script")))
+
+
+@pytest.mark.usefixtures("three_days")
+def test_its_csp_allows_exactly_its_inline_style_and_script(client: TestClient) -> None:
+    response = client.get(WIDGET)
+    page = parse(response.text)
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+
+    def sha256(source: str) -> str:
+        return (
+            "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+        )
+
+    style, script = page.select_one("style"), page.select_one("script")
+    assert style is not None
+    assert script is not None
+    assert policy["style-src"] == sha256(style.string or "")
+    assert policy["script-src"] == sha256(script.string or "")
+    assert policy["default-src"] == "'none'"
+    assert policy["connect-src"] == "'self' http://127.0.0.1:8000"
+    assert policy["frame-ancestors"] == "*"
+    assert "x-frame-options" not in response.headers
+    assert "set-cookie" not in response.headers
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert page.select("[style], [onclick], [onload]") == []  # style-src hashes allow no attributes
+
+
+@pytest.mark.usefixtures("three_days")
+def test_the_widget_script_speaks_every_resize_dialect(client: TestClient) -> None:
+    script = str(parse(client.get(WIDGET).text).select_one("script"))
+    for dialect in (
+        '"pymxPYMx" + childId + "xPYMxheightxPYMx" + height',
+        'sentinel: "amp", type: "embed-size"',
+        'message: "height", value: height, secret: secret',
+        'swaptally: "height", slug: slug, height: height',
+        'cache: "no-cache"',
+        '"visibilitychange"',
+        "Math.max(isNaN(poll) ? 60 : poll, 5)",
+    ):
+        assert dialect in script
+
+
+@pytest.mark.usefixtures("three_days")
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("theme=pink", "theme"),
+        ("lang=de", "lang"),
+        ("side=c", "side"),
+        ("view=pie", "view"),
+        ("transparent=maybe", "transparent"),
+        ("as_of=23-05-2025", "as_of"),
+        ("as_of=2025-02-30", "as_of"),
+        ("as_of=20250523", "as_of"),
+    ],
+)
+def test_bad_options_are_a_422_naming_the_field(client: TestClient, query: str, field: str) -> None:
+    response = client.get(f"{WIDGET}?{query}")
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", field]
+
+
+@pytest.mark.usefixtures("three_days")
+def test_host_parameters_are_left_alone(client: TestClient) -> None:
+    """pym.js adds its own parameters, and the script reads poll: the same widget, cached once."""
+    plain = client.get(WIDGET)
+    hosted = client.get(f"{WIDGET}?childId=tally&initialWidth=600&parentUrl=x&poll=5")
+    assert hosted.status_code == 200
+    assert hosted.headers["etag"] == plain.headers["etag"]
+
+
+def test_unknown_exchange_is_a_404(client: TestClient) -> None:
+    assert client.get("/embed/no-such-swap").status_code == 404
+    assert client.get("/embed/Not-A-Slug").status_code == 404
+
+
+@pytest.mark.usefixtures("three_days")
+def test_image_addresses_are_left_to_their_own_routes(client: TestClient) -> None:
+    """Slugs have no dots, so /embed/{slug} never swallows /embed/{slug}.png or .svg."""
+    assert not SLUG_PATTERN.fullmatch(f"{SLUG}.png")
+    app = client.app
+
+    @app.get("/embed/{slug}.png")  # type: ignore[attr-defined]
+    def image(slug: str) -> dict[str, str]:
+        return {"image": slug}
+
+    assert client.get(f"{WIDGET}.png").json() == {"image": SLUG}
+    assert client.get(f"{WIDGET}.svg").status_code == 404
+
+
+def test_host_script(client: TestClient) -> None:
+    response = client.get("/embed.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["cache-control"] == "public, max-age=60, stale-while-revalidate=600"
+    assert "x-frame-options" not in response.headers
+    again = client.get("/embed.js", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    script = response.text
+    # Sizes only iframes whose window sent the message, from our own origin.
+    assert "frames[i].contentWindow === event.source" in script
+    assert "if (event.origin !== origin) return;" in script
+    assert 'querySelectorAll("div[data-swaptally]:not([data-swaptally-ready])")' in script
+    assert "window.SwapTally = { scan: scan, origin: origin };" in script
