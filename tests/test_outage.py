@@ -57,7 +57,8 @@ def test_requests_get_503_while_postgresql_is_down_and_recover_after(
     own_server: PostgresServer, app_on_own_server: TestClient
 ) -> None:
     client = app_on_own_server
-    before = client.get(f"/api/v1/exchanges/{SLUG}").json()
+    # The app keeps answers it has rendered (app/caching.py) and may serve them for a moment
+    # without asking the database: during the outage, ask for what it has not rendered yet.
     assert client.get("/readyz").status_code == 200  # the pool holds live connections now
 
     own_server.stop()
@@ -77,6 +78,7 @@ def test_requests_get_503_while_postgresql_is_down_and_recover_after(
     assert (ready.status_code, ready.json()["database"]) == (503, "unreachable (OperationalError)")
     assert alive.status_code == 200
 
-    assert client.get(f"/api/v1/exchanges/{SLUG}").json() == before
+    recovered = client.get(f"/api/v1/exchanges/{SLUG}")
+    assert (recovered.status_code, recovered.json()["stages_count"]) == (200, 1)
     assert client.get(f"/exchanges/{SLUG}").status_code == 200
     assert client.get("/readyz").status_code == 200
