@@ -224,12 +224,12 @@ def import_csv(
 
 
 @contextmanager
-def _migrated_session(exit_code: int = 1) -> Iterator[Session]:
+def _migrated_session() -> Iterator[Session]:
     engine = make_engine(Settings().database_url)
     try:
         if not inspect(engine).has_table("stage"):
             typer.echo("No schema yet: run `swaptally migrate` first.", err=True)
-            raise typer.Exit(exit_code)
+            raise typer.Exit(1)
         with Session(engine) as session:
             yield session
     finally:

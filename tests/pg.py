@@ -34,9 +34,10 @@ class PostgresServer:
         )
         self._pg_ctl("-o", options, "-l", str(self.workdir / "server.log"), "-w", "start")
 
-    def stop(self) -> None:
-        """Stop at once, as a crash or a lost server would (the outage tests use it too)."""
-        self._pg_ctl("-m", "immediate", "stop")
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop; "immediate" (the default, at the end of a run) may lose the last commits, since
+        the server runs with synchronous_commit off; "fast" shuts down cleanly."""
+        self._pg_ctl("-m", mode, "-w", "stop")
 
     def _pg_ctl(self, *args: str) -> None:
         _run_as(self.user, str(self.bindir / "pg_ctl"), "-D", str(self.workdir / "data"), *args)

@@ -61,7 +61,7 @@ def test_requests_get_503_while_postgresql_is_down_and_recover_after(
     # without asking the database: during the outage, ask for what it has not rendered yet.
     assert client.get("/readyz").status_code == 200  # the pool holds live connections now
 
-    own_server.stop()
+    own_server.stop("fast")  # PostgreSQL stops; what it had committed stays
     try:
         api = client.get(f"/api/v1/exchanges/{SLUG}")
         page = client.get(f"/exchanges/{SLUG}")
