@@ -13,7 +13,7 @@ run: install
 	$(BIN)/swaptally serve --host $(HOST) --port $(PORT)
 
 test: install
-	scripts/system-deps postgresql chromium
+	scripts/system-deps postgresql nginx chromium
 	$(BIN)/pytest
 
 lint: install
@@ -23,7 +23,7 @@ lint: install
 
 # Requests/sec and p99 of timeline pages and API lists at 200 and 20,000 stages (not part of test).
 bench: install
-	scripts/system-deps wrk
+	scripts/system-deps wrk nginx
 	scripts/bench
 
 format: install

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, event
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app import data_revision
+from app import data_revision, metrics
 from app.settings import Settings
 
 REVISION_HOLD_SECONDS = 1.0
@@ -152,6 +152,7 @@ class HttpCache:
         """
         revision = await self.revision.current()
         rendered = None if revision is None else self.renders.get(key, revision)
+        metrics.count_cache("http", hit=rendered is not None)
         if rendered is None:
             produced = await render()
             if isinstance(produced, Response):

@@ -1,21 +1,30 @@
-"""The swaptally command: serve, migrate, seed, accounts and tokens, import, sample data."""
+"""The swaptally command: serve, migrate, seed, accounts and tokens, import and export, sample
+data, backup and restore."""
 
+import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 import typer
 from sqlalchemy import inspect
 from sqlmodel import Session
 
-from app import accounts, sample_data
+from app import accounts, crud, exports, sample_data
+from app import backup as backups
 from app import migrate as migrations
 from app import seed as bundled_seed
 from app.db import make_engine
-from app.models import Role
+from app.metrics import MULTIPROCESS_ENV
+from app.models import Role, StagePublic
 from app.settings import Settings
+from app.timeline import TimelineFilters, timeline_page
 
 cli = typer.Typer(help="Swap Tally: prisoner exchanges, stage by stage.", no_args_is_help=True)
 
@@ -106,24 +115,51 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Apply migrations, then serve the app with uvicorn."""
+    """Apply migrations, then serve the app with uvicorn.
+
+    Several workers add up their metrics in PROMETHEUS_MULTIPROC_DIR (a fresh temporary folder
+    unless set)."""
     import uvicorn
 
     from app import logs
 
     logs.configure()
-    migrations.upgrade(Settings().database_url)
-    # uvicorn's own records go through our JSON handler; the app writes the access log itself.
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        log_level="info",
-        access_log=False,
-    )
+    settings = Settings()
+    migrations.upgrade(settings.database_url)
+    with _metrics_folder(workers):
+        # uvicorn's own records go through our JSON handler; the app writes the access log.
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            log_config=None,
+            log_level="info",
+            access_log=False,
+        )
+
+
+@contextmanager
+def _metrics_folder(workers: int) -> Iterator[None]:
+    """Workers are separate processes: prometheus-client adds up their figures through files
+    in one folder, which must be set before they start and hold nothing from an earlier run."""
+    given = os.environ.get(MULTIPROCESS_ENV)
+    if workers == 1 and not given:
+        yield
+        return
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="swaptally-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @cli.command("generate-sample")
@@ -192,6 +228,83 @@ def import_csv(
     typer.echo(report.summary())
     if report.refused:
         raise typer.Exit(1)
+
+
+@contextmanager
+def _migrated_session() -> Iterator[Session]:
+    engine = make_engine(Settings().database_url)
+    try:
+        if not inspect(engine).has_table("stage"):
+            typer.echo("No schema yet: run `swaptally migrate` first.", err=True)
+            raise typer.Exit(1)
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def export(
+    output_format: Annotated[
+        Literal["csv", "json"],
+        typer.Option("--format", help="csv: the layout `swaptally import` reads."),
+    ] = "csv",
+) -> None:
+    """Print every published exchange and stage, as CSV or JSON.
+
+    CSV is /api/v1/stages.csv, which `swaptally import` reads back; JSON is a list of
+    /api/v1/exchanges/{slug} answers."""
+    with _migrated_session() as session:
+        if output_format == "json":
+            details = [
+                crud.get_exchange(session, slug=exchange.slug)
+                for exchange in crud.list_exchanges(session)
+            ]
+            shapes = [detail.model_dump(mode="json") for detail in details if detail]
+            typer.echo(json.dumps(shapes, ensure_ascii=False, indent=2))
+            return
+        stages: list[StagePublic] = []
+        filters = TimelineFilters()
+        while True:
+            page = timeline_page(session, filters, size=1000)
+            stages += page.stages
+            if page.next is None:
+                break
+            filters = TimelineFilters(page=page.next)
+        slugs = {stage.exchange for stage in stages}
+        names = crud.side_names(session, slugs=slugs)
+        titles = crud.exchange_titles(session, slugs=slugs)
+        typer.echo(exports.stages_csv(stages, names, titles), nl=False)
+
+
+@cli.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="The file to write (replaced if it exists).")],
+) -> None:
+    """Copy the whole database to PATH, while the app runs.
+
+    SQLite: the online backup API; PostgreSQL: pg_dump's custom format."""
+    try:
+        backups.backup(Settings().database_url, path)
+    except backups.BackupError as error:
+        typer.echo(f"Error: {error}.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Backup written to {path}.")
+
+
+@cli.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file written by `swaptally backup`.")],
+) -> None:
+    """Replace the database's content with a backup written by `swaptally backup`.
+
+    Stop the app first; `swaptally migrate` then brings an older backup to the latest schema."""
+    try:
+        backups.restore(Settings().database_url, path)
+    except backups.BackupError as error:
+        typer.echo(f"Error: {error}.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Restored {path}.")
 
 
 def main() -> None:

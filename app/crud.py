@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlmodel import Session, col
 
-from app import tally
+from app import metrics, tally
 from app.models import (
     SLUG_PATTERN,
     Counts,
@@ -119,6 +119,7 @@ def _exchange_publics(session: Session, exchanges: Sequence[Exchange]) -> list[E
     ids = [exchange.id for exchange in exchanges if exchange.id is not None]
     sums = stage_sums_by_exchange(session, exchange_ids=ids)
     sides = _sides_by_exchange(session, ids)
+    metrics.count_tallies(len(ids))
     publics = []
     for exchange in exchanges:
         assert exchange.id is not None

@@ -16,6 +16,7 @@ metadata: MetaData = SQLModel.metadata
 event.listen(metadata, "after_create", data_revision.create_triggers)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def make_engine(database_url: str) -> Engine:
@@ -23,7 +24,11 @@ def make_engine(database_url: str) -> Engine:
     hashes, emails), since they end up in the logs."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        # A server that went away answers 503 within seconds rather than hanging each request.
+        connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
+        return create_engine(
+            url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)

@@ -23,6 +23,7 @@ from app.caching import HttpCache
 from app.db import make_engine
 from app.deps import SignInRequired
 from app.middleware import BodySizeLimit, RequestContext, SecurityHeaders
+from app.ops import register_ops
 from app.routes import admin, api, api_write, auth, editor, embed, feeds, public
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_templates, render
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(admin.router)
+    register_ops(app)  # before the other middleware, so its request metrics see the route
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(SignInRequired, _sign_in_first)
     # Outermost last. Double-submit CSRF tokens on every state-changing request from a browser;

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     # it while they revalidate (app/caching.py).
     cache_max_age: int = Field(default=60, ge=0)
     cache_stale_while_revalidate: int = Field(default=600, ge=0)
+    # Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma separated, or "*").
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> "Settings":

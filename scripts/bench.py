@@ -1,15 +1,19 @@
 """`make bench`: requests/sec and p99 latency of timeline pages and API lists, 200 vs 20,000 stages;
-then the cached embed against a bare route.
+then the cached embed against a bare route; then the widget through the shipped nginx config.
 
 For each size: a fresh SQLite file in a temporary folder, migrated and filled with the generated
 sample data, served by `python -m app serve` on a free loopback port, loaded by wrk for a few
 seconds per endpoint. The goal: a page costs the same on 20,000 stages as on 200 (ratio > 0.8).
 
 Embeds: the bundled seed, served by uvicorn with the same settings as `swaptally serve` but with
-one more route, a bare FastAPI route that answers a constant body of the widget's size (placed
-just before the widget's route, behind the same middleware). wrk loads the bare route, the widget
-(200) and the widget with its ETag (304) in turns; the best of the turns counts. The goal: the
-widget at 0.8 or more of the bare route's requests per second, and 304s faster still.
+one more route, a bare FastAPI route `/bench/bare/{bytes}` that answers a constant body of that
+many bytes (placed just before the embeds' routes, behind the same middleware). wrk loads, in
+turns, the bare route at the widget's size, the widget (200), the widget with its ETag (304), the
+bare route at the social card's size and the card `/embed/{slug}.png?og=1`; the best of the turns
+counts. The goal: each cached answer at 0.8 or more of the bare route of its size, 304s faster.
+
+nginx: deploy/nginx.conf (run by tests/served.py as in the tests) in front of one worker, the
+widget answered from nginx's cache beside a static file of the same size from the same nginx.
 """
 
 import argparse
@@ -40,13 +44,16 @@ from app.sample_data import SEARCH_WORD, generate
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/served.py runs the app and nginx for the tests and here
+from tests.served import running_app, running_nginx  # noqa: E402
+
 SIZES = ((20, 200), (200, 20_000))  # (exchanges, stages)
 FILTER = f"status=confirmed&q={SEARCH_WORD.lower()}"
 ENDPOINTS = ("/timeline", f"/timeline?{FILTER}", "/api/v1/stages", f"/api/v1/stages?{FILTER}")
 GOAL_RATIO = 0.8
 EMBED = "/embed/istanbul-1000-for-1000"
 BARE = "/bench/bare"
-BARE_BYTES_ENV = "SWAPTALLY_BENCH_BARE_BYTES"
+CARD = f"{EMBED}.png?og=1"
 EMBED_TURNS = 3
 STARTUP_SECONDS = 30
 UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -216,13 +223,14 @@ def table(small: dict[str, Measure], large: dict[str, Measure]) -> list[str]:
 
 def bench_app() -> FastAPI:
     """The app as `swaptally serve` builds it, plus the bare route: a constant body of the
-    widget's size (BARE_BYTES_ENV), on a router placed just before the embeds' router."""
+    asked size, on a router placed just before the embeds' router."""
     app = create_app()
-    body = b"x" * int(os.environ[BARE_BYTES_ENV])
+    bodies: dict[int, bytes] = {}
     bare_router = APIRouter()
 
-    @bare_router.get(BARE, include_in_schema=False)
-    async def bare() -> Response:
+    @bare_router.get(BARE + "/{size}", include_in_schema=False)
+    async def bare(size: int) -> Response:
+        body = bodies.setdefault(size, b"x" * size)
         return Response(body, media_type="text/html; charset=utf-8")
 
     app.include_router(bare_router)
@@ -237,13 +245,15 @@ def bench_app() -> FastAPI:
     return app
 
 
-def widget_size_and_etag(database_url: str) -> tuple[int, str]:
+def sizes_and_etag(database_url: str) -> tuple[int, int, str]:
+    """The widget's size and ETag, and the social card's size."""
     settings = Settings(database_url=database_url)
     with TestClient(create_app(settings)) as client:
-        response = client.get(EMBED)
-    if response.status_code != 200:
-        raise SystemExit(f"bench: {EMBED} answered {response.status_code}")
-    return len(response.content), response.headers["etag"]
+        widget, card = client.get(EMBED), client.get(CARD)
+    for path, response in ((EMBED, widget), (CARD, card)):
+        if response.status_code != 200:
+            raise SystemExit(f"bench: {path} answered {response.status_code}")
+    return len(widget.content), len(card.content), widget.headers["etag"]
 
 
 def bench_embed(seconds: int) -> dict[str, Measure]:
@@ -256,20 +266,21 @@ def bench_embed(seconds: int) -> dict[str, Measure]:
                 seed.load(session)
         finally:
             engine.dispose()
-        size, etag = widget_size_and_etag(database_url)
-        say(f"embeds: the seed; {EMBED} is {size:,} bytes, so is {BARE}")
+        size, card_size, etag = sizes_and_etag(database_url)
+        say(f"embeds: the seed; {EMBED} is {size:,} bytes, {CARD} {card_size:,}")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         log = Path(folder) / "server.log"
         # The same uvicorn settings as `swaptally serve` (app.cli.serve), on the bench app.
         command = [sys.executable, "-m", "uvicorn", "--factory", "bench:bench_app"]
         command += ["--app-dir", str(ROOT / "scripts"), "--host", "127.0.0.1", "--port", str(port)]
-        env = os.environ | {"DATABASE_URL": database_url, BARE_BYTES_ENV: str(size)}
+        env = os.environ | {"DATABASE_URL": database_url}
         runs = {
-            "bare route, 200": (BARE, {}),
+            WIDGET_BARE: (f"{BARE}/{size}", {}),
             "widget, 200": (EMBED, {}),
             "widget, 304": (EMBED, {"If-None-Match": etag}),
-            "og image, 200": (f"{EMBED}.png?og=1", {}),  # a larger body: its ratio reads lower
+            CARD_BARE: (f"{BARE}/{card_size}", {}),
+            "og card, 200": (CARD, {}),
         }
         with log.open("wb") as log_file:
             server = subprocess.Popen(
@@ -294,30 +305,98 @@ def bench_embed(seconds: int) -> dict[str, Measure]:
                     server.wait()
 
 
+WIDGET_BARE = "bare, widget size"
+CARD_BARE = "bare, card size"
+# Each answer against the bare route of its own size.
+AGAINST = {"widget, 200": WIDGET_BARE, "widget, 304": WIDGET_BARE, "og card, 200": CARD_BARE}
+
+
 def embed_table(results: dict[str, Measure]) -> list[str]:
-    bare = results["bare route, 200"].rps
-    lines = [f"{'endpoint':<16} | {'rps':>8} | {'p99':>8} | ratio to bare (goal >= {GOAL_RATIO})"]
-    lines.append("-" * len(lines[0]))
+    head = f"{'endpoint':<17} | {'rps':>8} | {'p99':>8} | ratio to bare (goal >= {GOAL_RATIO})"
+    lines = [head, "-" * len(head)]
     for name, measure in results.items():
         if measure.rps is None:
-            lines.append(f"{name:<16} | {measure.problem or 'no figures'}")
+            lines.append(f"{name:<17} | {measure.problem or 'no figures'}")
             continue
         ratio = "-"
-        if bare and name != "bare route, 200":
+        bare = results[AGAINST[name]].rps if name in AGAINST else None
+        if bare:
             value = measure.rps / bare
             ratio = f"{value:.2f} {'ok' if value >= GOAL_RATIO else 'BELOW GOAL'}"
-        lines.append(f"{name:<16} | {measure.rps:>8,.0f} | {measure.p99:>8} | {ratio}")
+        lines.append(f"{name:<17} | {measure.rps:>8,.0f} | {measure.p99:>8} | {ratio}")
     return lines
+
+
+# ---- nginx --------------------------------------------------------------------------------
+
+
+def bench_nginx(seconds: int) -> list[str]:
+    """The widget through deploy/nginx.conf (cached as the app's headers say) beside a static
+    file of the same size served by the same nginx; the bundled data, one uvicorn worker."""
+    with tempfile.TemporaryDirectory(prefix="swaptally-bench-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        upgrade(database_url)
+        engine = make_engine(database_url)
+        with Session(engine) as session:
+            seed.load(session)
+        engine.dispose()
+        files = Path(tempfile.mkdtemp(prefix="swaptally-bench-files-"))
+        files.chmod(0o755)  # nginx runs unprivileged
+        static = files / "widget-sized.html"
+        try:
+            with running_app(database_url, Path(folder)) as app:
+                extra = f"        location = /bench/static.html {{ alias {static}; }}"
+                with running_nginx(app.base.removeprefix("http://"), extra=extra) as nginx:
+                    widget_url = nginx.base + EMBED
+                    try:
+                        with urllib.request.urlopen(widget_url, timeout=10) as response:
+                            size = len(response.read())
+                    except HTTPError as error:
+                        size = len(error.read())
+                    static.write_bytes(b"x" * size)
+                    static.chmod(0o644)
+                    widget, file = Measure(), Measure()
+                    for turn in range(1, EMBED_TURNS + 1):  # in turns, the best of each counts
+                        measure = run_wrk(widget_url, seconds)
+                        say(f"  turn {turn}, nginx {EMBED}: {describe(measure)}")
+                        widget = max(widget, measure, key=lambda m: m.rps or 0)
+                        measure = run_wrk(nginx.base + "/bench/static.html", seconds)
+                        say(f"  turn {turn}, nginx static file: {describe(measure)}")
+                        file = max(file, measure, key=lambda m: m.rps or 0)
+        finally:
+            shutil.rmtree(files, ignore_errors=True)
+    rows = [
+        ["through nginx", "rps", "p99"],
+        [f"widget {EMBED} (cached)", *_figures(widget)],
+        [f"static file, same size ({size:,} bytes)", *_figures(file)],
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    if widget.rps is not None and file.rps:
+        ratio = widget.rps / file.rps
+        lines.append(
+            f"rps ratio widget/static file: {ratio:.2f} (1.0: a hit costs what a file does)"
+        )
+    else:
+        lines.append("rps ratio widget/static file: - (no figure for one of them)")
+    return lines
+
+
+def _figures(measure: Measure) -> list[str]:
+    if measure.rps is None:
+        return [measure.problem or "no figures", "-"]
+    return [f"{measure.rps:,.0f}", measure.p99]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per endpoint")
-    parser.add_argument("--only", choices=("pages", "embeds"), help="run one part only")
+    parser.add_argument("--only", choices=("pages", "embeds", "nginx"), help="run one part only")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk not found (`make bench` installs it: scripts/system-deps wrk)")
-    if args.only != "embeds":
+    if args.only in (None, "pages"):
         (small_exchanges, small_stages), (large_exchanges, large_stages) = SIZES
         small = bench_size(small_exchanges, small_stages, args.duration)
         large = bench_size(large_exchanges, large_stages, args.duration)
@@ -326,11 +405,21 @@ def main() -> None:
         for line in table(small, large):
             say(line)
         say()
-    if args.only != "pages":
+    if args.only in (None, "embeds"):
         embeds = bench_embed(args.duration)
         say()
         say(f"embeds: wrk -t2 -c16 -d{args.duration}s, best of {EMBED_TURNS} turns, one worker")
         for line in embed_table(embeds):
+            say(line)
+    if args.only in (None, "nginx"):
+        say()
+        nginx = bench_nginx(args.duration)
+        say()
+        say(
+            f"nginx: wrk -t2 -c16 -d{args.duration}s, best of {EMBED_TURNS} turns,"
+            " deploy/nginx.conf in front of one uvicorn worker"
+        )
+        for line in nginx:
             say(line)
 
 

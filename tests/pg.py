@@ -20,9 +20,27 @@ class PostgresUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class PostgresServer:
     port: int
+    workdir: Path
+    bindir: Path
+    user: str | None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._pg_ctl("-o", options, "-l", str(self.workdir / "server.log"), "-w", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop; "immediate" (the default, at the end of a run) may lose the last commits, since
+        the server runs with synchronous_commit off; "fast" shuts down cleanly."""
+        self._pg_ctl("-m", mode, "-w", "stop")
+
+    def _pg_ctl(self, *args: str) -> None:
+        _run_as(self.user, str(self.bindir / "pg_ctl"), "-D", str(self.workdir / "data"), *args)
 
 
 def find_bindir() -> Path:
@@ -70,13 +88,13 @@ def running_server() -> Iterator[PostgresServer]:
     workdir = Path(tempfile.mkdtemp(prefix="swaptally-pg-"))
     if user:
         shutil.chown(workdir, user=user)
-    datadir, port = workdir / "data", _free_port()
+    server = PostgresServer(port=_free_port(), workdir=workdir, bindir=bindir, user=user)
     try:
         _run_as(
             user,
             str(bindir / "initdb"),
             "-D",
-            str(datadir),
+            str(workdir / "data"),
             "-U",
             "postgres",
             "--auth=trust",
@@ -87,25 +105,10 @@ def running_server() -> Iterator[PostgresServer]:
             "--locale=C.UTF-8",
             "--no-sync",
         )
-        options = (
-            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        _run_as(
-            user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(datadir),
-            "-o",
-            options,
-            "-l",
-            str(workdir / "server.log"),
-            "-w",
-            "start",
-        )
+        server.start()
         try:
-            yield PostgresServer(port=port)
+            yield server
         finally:
-            _run_as(user, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop")
+            server.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

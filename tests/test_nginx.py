@@ -1,0 +1,132 @@
+"""deploy/nginx.conf, run by Debian's nginx in front of a real app process: widgets come from
+its cache, an edit shows once max-age has passed, stale copies stand in while the app is down,
+and everything the app does not mark cacheable passes straight through."""
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlmodel import Session
+
+from app import crud, seed
+from app.db import make_engine
+from app.migrate import upgrade
+from tests.conftest import IN_CI
+from tests.factories import add_stage, stage_data
+from tests.served import Nginx, NginxUnavailable, Served, fetch, running_app, running_nginx
+
+SLUG = "istanbul-1000-for-1000"
+WIDGET = f"/embed/{SLUG}"
+MAX_AGE = 2  # seconds: CACHE_MAX_AGE for the app under test
+WAIT_SECONDS = 60  # the most any change may take to show; the tests poll, never sleep blindly
+
+
+@dataclass(frozen=True)
+class Stack:
+    database_url: str
+    app: Served
+    nginx: Nginx
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """The seeded app on a SQLite file, and nginx in front of it."""
+    database_url = f"sqlite:///{tmp_path / 'swaptally.db'}"
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        seed.load(session)
+    engine.dispose()
+    settings = {"CACHE_MAX_AGE": str(MAX_AGE), "CACHE_STALE_WHILE_REVALIDATE": "600"}
+    with running_app(database_url, tmp_path, **settings) as app:
+        try:
+            with running_nginx(app.base.removeprefix("http://")) as nginx:
+                yield Stack(database_url, app, nginx)
+        except NginxUnavailable as exc:
+            if IN_CI:
+                pytest.fail(f"nginx is required in CI: {exc}")
+            pytest.skip(f"nginx not available here: {exc}")
+
+
+def app_requests(stack: Stack, route: str) -> float:
+    """How many GETs of `route` the app itself answered (from its /metrics, not via nginx)."""
+    _, _, body = fetch(f"{stack.app.base}/metrics")
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+        if sample.name == "swaptally_http_requests_total"
+        and sample.labels["route"] == route
+        and sample.labels["method"] == "GET"
+    )
+
+
+def add_a_stage(stack: Stack) -> None:
+    """An editor's new stage: the Istanbul exchange's tally grows by 100 a side."""
+    engine = make_engine(stack.database_url)
+    with Session(engine) as session:
+        exchange = crud.get_exchange_row(session, slug=SLUG)
+        assert exchange is not None
+        add_stage(session, exchange, stage_data((100, 0), date=dt.date(2025, 5, 26)))
+    engine.dispose()
+
+
+def test_pages_writes_and_errors_pass_through_and_metrics_stay_private(stack: Stack) -> None:
+    status, headers, _ = fetch(f"{stack.nginx.base}/")
+    assert status == 200
+    assert "x-cache-status" not in headers  # pages for people are never cached
+    for _ in range(2):  # nothing the app does not mark cacheable is kept
+        status, headers, _ = fetch(f"{stack.nginx.base}/api/v1/exchanges/no-such-exchange")
+        assert (status, headers["x-cache-status"]) == (404, "MISS")
+    status, _, _ = fetch(f"{stack.nginx.base}/metrics")
+    assert status == 404
+    assert fetch(f"{stack.app.base}/metrics")[0] == 200
+    assert app_requests(stack, "/api/v1/exchanges/{slug}") == 2
+
+
+def test_a_widget_is_answered_from_the_cache_the_second_time(stack: Stack) -> None:
+    first = fetch(f"{stack.nginx.base}{WIDGET}")
+    second = fetch(f"{stack.nginx.base}{WIDGET}")
+    assert (first[0], first[1]["x-cache-status"]) == (200, "MISS")
+    assert (second[0], second[1]["x-cache-status"]) == (200, "HIT")
+    assert second[2] == first[2]
+    assert second[1]["etag"] == first[1]["etag"]
+    assert app_requests(stack, "/embed/{slug}") == 1  # the second never reached the app
+
+
+def test_an_edit_shows_once_max_age_has_passed(stack: Stack) -> None:
+    status, _, before = fetch(f"{stack.nginx.base}{WIDGET}")
+    assert status == 200
+    add_a_stage(stack)
+    deadline = time.monotonic() + WAIT_SECONDS
+    seen = []
+    while True:
+        status, headers, body = fetch(f"{stack.nginx.base}{WIDGET}")
+        seen.append(headers["x-cache-status"])
+        if body != before:
+            break
+        assert time.monotonic() < deadline, f"the edit never showed through nginx: {seen}"
+        time.sleep(0.2)
+    assert status == 200
+    assert body == fetch(f"{stack.app.base}{WIDGET}")[2]  # what the app serves now
+    assert seen[-1] in {"HIT", "MISS", "EXPIRED"}  # a fresh copy, fetched after max-age
+
+
+def test_stale_copies_stand_in_while_the_app_is_down(stack: Stack) -> None:
+    status, _, cached = fetch(f"{stack.nginx.base}{WIDGET}")
+    assert status == 200
+    stack.app.process.terminate()
+    stack.app.process.wait(timeout=20)
+    assert fetch(f"{stack.nginx.base}/timeline")[0] == 502  # what nginx cannot stand in for
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:  # fresh copies are HITs; once max-age has passed, nginx says STALE
+        status, headers, body = fetch(f"{stack.nginx.base}{WIDGET}")
+        assert (status, body) == (200, cached)
+        if headers["x-cache-status"] == "STALE":
+            break
+        assert time.monotonic() < deadline, "nginx never served its stale copy"
+        time.sleep(0.2)
