@@ -293,7 +293,11 @@ def _preview(
         target = tally.Counts(**side.target.model_dump())
         result = tally.side_tally(current, target)
         after[side.key] = result.returned.people
-        sides.append({"name": side.name, "target": side.target.people, "result": result})
+        figure = tally.people_figure(result.returned.people, result.undisclosed)
+        percent = result.percent if figure.count is not None else None
+        sides.append(
+            {"name": side.name, "target": side.target.people, "figure": figure, "percent": percent}
+        )
     earlier = [
         s.sides[0].people
         for s in detail.stages

@@ -130,6 +130,26 @@ def test_preview_is_an_htmx_fragment_with_warnings(editor: TestClient, session: 
     ]
 
 
+def test_preview_words_a_partial_split_as_pages_do(editor: TestClient, session: Session) -> None:
+    """Only civilians known: "at least N" with its percent; a known 0 alone reads undisclosed,
+    without a percent, as on the public pages."""
+    make_exchange(session)
+    token = csrf_token(editor, NEW_STAGE)
+    previews = []
+    for civilians in ("12", "0"):
+        response = editor.post(
+            "/editor/exchanges/istanbul-1000-for-1000/stages/preview",
+            data=STAGE | {"a_military": "", "a_civilian": civilians, "csrftoken": token},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code == 200
+        previews.append(texts(parse(response.text), "#stage-preview li[data-side-name]"))
+    assert previews == [
+        ["Ukraine: at least 12 of 1,000 (1.2 %)", "Russia: at least 12 of 1,000 (1.2 %)"],
+        ["Ukraine: undisclosed", "Russia: undisclosed"],
+    ]
+
+
 def test_a_new_source_row_is_a_fragment(editor: TestClient) -> None:
     page = parse(editor.get("/editor/sources/row?index=2").text)
     assert text(page.select_one("legend")) == "Source 3"

@@ -180,3 +180,13 @@ def test_page_scripts_are_same_origin_files(client: TestClient) -> None:
     assert handlers == []
     for src in sources:
         assert client.get(str(src)).status_code == 200
+
+
+def test_each_copy_button_is_named_after_its_code(client: TestClient) -> None:
+    """Screen-reader users hear "Copy Embed code", "Copy Image"..., not four bare "Copy"s."""
+    shown = page(client)
+    names = []
+    for button in shown.select("#embed button.copy"):
+        parts = [shown.select_one(f"#{ref}") for ref in str(button["aria-labelledby"]).split()]
+        names.append(" ".join(text(part) for part in parts))
+    assert names == ["Copy Embed code", "Copy Iframe only", "Copy Image", "Copy oEmbed address"]
