@@ -39,6 +39,9 @@ class StageForm:
     sources: list[dict[str, str]]
     errors: dict[str, str] = field(default_factory=dict)
     data: StageCreate | None = None
+    # Each side's counts once they read as numbers, even while another field (a source not yet
+    # filled in, say) keeps the form from saving: the live preview follows the typing.
+    counts: dict[str, Counts] | None = None
 
     @property
     def valid(self) -> bool:
@@ -120,6 +123,7 @@ def parse_stage_form(form: FormData, *, today: dt.date) -> StageForm:
         errors["status"] = N_("choose reported, confirmed or disputed")
 
     sides = []
+    typed: dict[str, Counts] = {}
     for key in SIDE_KEYS:
         counts = {
             name: _count(values[f"{key}_{name}"], f"{key}_{name}", errors) for name in COUNT_FIELDS
@@ -128,6 +132,10 @@ def parse_stage_form(form: FormData, *, today: dt.date) -> StageForm:
         if counts["military"] is not None and counts["civilian"] is not None:
             people = None  # derived from the parts
         sides.append({"key": key, **counts, "people": people})
+        typed[key] = Counts(**counts, people=people)
+    count_fields = {f"{key}_{name}" for key in SIDE_KEYS for name in (*COUNT_FIELDS, "people")}
+    if not count_fields & errors.keys():
+        form_state.counts = typed
 
     parsed_sources = []
     for index, row in enumerate(sources):

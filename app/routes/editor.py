@@ -290,6 +290,8 @@ def _preview(
             )
         if state.data is not None and state.data.published:
             current = tally.with_stage(current, forms.side_counts(state.data, side.key))
+        elif state.data is None and state.counts is not None and state.values.get("published"):
+            current = tally.with_stage(current, state.counts[side.key])
         target = tally.Counts(**side.target.model_dump())
         result = tally.side_tally(current, target)
         after[side.key] = result.returned.people

@@ -150,6 +150,27 @@ def test_preview_words_a_partial_split_as_pages_do(editor: TestClient, session: 
     ]
 
 
+def test_preview_follows_the_counts_before_a_source_is_filled(
+    editor: TestClient, session: Session
+) -> None:
+    """Editors type the figures first: the preview shows them while the form cannot save yet,
+    and shows nothing new while a count itself is unreadable."""
+    make_exchange(session)
+    token = csrf_token(editor, NEW_STAGE)
+    no_source = {"source_url": "", "source_publisher": "", "source_claim": ""}
+    previews = []
+    for military in ("270", "27O"):
+        response = editor.post(
+            "/editor/exchanges/istanbul-1000-for-1000/stages/preview",
+            data=STAGE | no_source | {"a_military": military, "csrftoken": token},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code == 200
+        previews.append(texts(parse(response.text), "#stage-preview li[data-side-name]"))
+    assert previews[0] == ["Ukraine: 390 of 1,000 (39.0 %)", "Russia: 390 of 1,000 (39.0 %)"]
+    assert previews[1] == ["Ukraine: 0 of 1,000 (0.0 %)", "Russia: 0 of 1,000 (0.0 %)"]
+
+
 def test_a_new_source_row_is_a_fragment(editor: TestClient) -> None:
     page = parse(editor.get("/editor/sources/row?index=2").text)
     assert text(page.select_one("legend")) == "Source 3"
