@@ -125,10 +125,13 @@ def parse_stage_form(form: FormData, *, today: dt.date) -> StageForm:
     sides = []
     typed: dict[str, Counts] = {}
     for key in SIDE_KEYS:
+        # With "same numbers", side B's hidden fields mirror A's: their errors are A's, told once.
+        side_errors = {} if key == "b" and values["same"] else errors
         counts = {
-            name: _count(values[f"{key}_{name}"], f"{key}_{name}", errors) for name in COUNT_FIELDS
+            name: _count(values[f"{key}_{name}"], f"{key}_{name}", side_errors)
+            for name in COUNT_FIELDS
         }
-        people = _count(values[f"{key}_people"], f"{key}_people", errors)
+        people = _count(values[f"{key}_people"], f"{key}_people", side_errors)
         if counts["military"] is not None and counts["civilian"] is not None:
             people = None  # derived from the parts
         sides.append({"key": key, **counts, "people": people})

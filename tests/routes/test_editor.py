@@ -171,6 +171,17 @@ def test_preview_follows_the_counts_before_a_source_is_filled(
     assert previews[1] == ["Ukraine: 0 of 1,000 (0.0 %)", "Russia: 0 of 1,000 (0.0 %)"]
 
 
+def test_with_same_numbers_a_typo_is_one_error(editor: TestClient, session: Session) -> None:
+    make_exchange(session)
+    response = post_form(editor, NEW_STAGE, NEW_STAGE, STAGE | {"a_military": "12o"})
+    assert response.status_code == 400
+    page = parse(response.text)
+    assert text(page.select_one("#stage-preview .error")) == "1 field needs attention."
+    assert page.select("#error-b_military") == []
+    apart = post_form(editor, NEW_STAGE, NEW_STAGE, STAGE | {"same": "", "b_military": "x"})
+    assert text(parse(apart.text).select_one("#error-b_military")) == WHOLE_NUMBER
+
+
 def test_a_new_source_row_is_a_fragment(editor: TestClient) -> None:
     page = parse(editor.get("/editor/sources/row?index=2").text)
     assert text(page.select_one("legend")) == "Source 3"
