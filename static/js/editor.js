@@ -35,3 +35,11 @@ document.addEventListener("htmx:afterSwap", (event) => {
     event.detail.target.lastElementChild?.querySelector("input")?.focus();
   }
 });
+
+// The spare empty source row is for editors without a script; with one, "Add another source"
+// numbers new rows from the last real one. Also after htmx swaps in a re-rendered form.
+const removeSpareRows = () => {
+  for (const spare of document.querySelectorAll(".source-row.spare")) spare.remove();
+};
+removeSpareRows();
+document.addEventListener("htmx:afterSettle", removeSpareRows);

@@ -69,13 +69,18 @@ def test_stage_entry_without_javascript(new_context: NewContext, site: Site) -> 
     row = page.locator(".source-row").first
     row.get_by_label("Address (http or https)").fill("https://news.example.org/no-script")
     row.get_by_label("Who said it").fill("Example Wire")
-    # Buttons that only a script can work are not offered without one.
+    # Buttons that only a script can work are not offered without one; a spare row is.
     expect(page.get_by_role("button", name="Add another source")).to_be_hidden()
     expect(page.get_by_role("button", name="Remove this source")).to_be_hidden()
+    spare = page.locator(".source-row").nth(1)
+    expect(spare.locator("legend")).to_have_text("Source 2")
+    spare.get_by_label("Address (http or https)").fill("https://news.example.org/second")
+    spare.get_by_label("Who said it").fill("Second Wire")
     page.get_by_role("button", name="Save stage").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
 
     page.goto(f"/exchanges/{slug}")
+    expect(page.get_by_role("link", name=re.compile("Second Wire"))).to_have_count(1)
     expect(page.locator(".side-tally[data-side='a'] .figure")).to_contain_text(
         "325 of 500 returned to Ukraine"
     )

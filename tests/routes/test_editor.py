@@ -182,6 +182,24 @@ def test_with_same_numbers_a_typo_is_one_error(editor: TestClient, session: Sess
     assert text(parse(apart.text).select_one("#error-b_military")) == WHOLE_NUMBER
 
 
+def test_the_form_keeps_a_spare_source_row_for_editors_without_javascript(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session)
+    page = parse(editor.get(NEW_STAGE).text)
+    assert [row.get("class") for row in page.select(".source-row")] == [
+        ["source-row"], ["source-row", "spare"],
+    ]  # fmt: skip
+    assert texts(page, ".source-row legend") == ["Source 1", "Source 2"]
+    two = STAGE | {"source_url": [STAGE["source_url"], "https://example.org/second"]}
+    two |= {"source_publisher": [STAGE["source_publisher"], "Second Wire"]}
+    two |= {"source_published_at": ["", ""], "source_claim": ["", ""]}
+    assert post_form(editor, NEW_STAGE, NEW_STAGE, two).status_code == 303
+    [stage] = session.exec(select(Stage)).all()
+    edited = parse(editor.get(f"/editor/stages/{stage.id}").text)
+    assert texts(edited, ".source-row legend") == ["Source 1", "Source 2", "Source 3"]
+
+
 def test_a_new_source_row_is_a_fragment(editor: TestClient) -> None:
     page = parse(editor.get("/editor/sources/row?index=2").text)
     assert text(page.select_one("legend")) == "Source 3"
@@ -194,9 +212,11 @@ def stage_page(client: TestClient, stage_id: int) -> tuple[str, dict[str, Any]]:
     page = parse(client.get(f"/editor/stages/{stage_id}").text)
     form = page.select_one("#stage-form")
     assert form is not None
-    values = {
-        i["name"]: i.get("value", "") for i in form.select("input") if i.get("type") != "checkbox"
-    }
+    values: dict[str, Any] = {}
+    for field in form.select("input"):
+        if field.get("type") != "checkbox":  # repeated names (source rows) as a browser sends them
+            values.setdefault(str(field["name"]), []).append(field.get("value", ""))
+    values = {name: found[0] if len(found) == 1 else found for name, found in values.items()}
     values |= {i["name"]: "1" for i in form.select("input[type=checkbox][checked]")}
     values |= {s["name"]: s.select_one("option[selected]")["value"] for s in form.select("select")}  # type: ignore[index]
     values |= {t["name"]: t.get_text() for t in form.select("textarea")}
