@@ -20,15 +20,12 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.error import HTTPError, URLError
 
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
@@ -45,7 +42,13 @@ from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests/served.py runs the app and nginx for the tests and here
-from tests.served import running_app, running_nginx  # noqa: E402
+from tests.served import (  # noqa: E402
+    fetch,
+    free_port,
+    running_app,
+    running_nginx,
+    wait_until_answering,
+)
 
 SIZES = ((20, 200), (200, 20_000))  # (exchanges, stages)
 FILTER = f"status=confirmed&q={SEARCH_WORD.lower()}"
@@ -55,7 +58,6 @@ EMBED = "/embed/istanbul-1000-for-1000"
 BARE = "/bench/bare"
 CARD = f"{EMBED}.png?og=1"
 EMBED_TURNS = 3
-STARTUP_SECONDS = 30
 UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -71,35 +73,11 @@ def say(line: str = "") -> None:
     sys.stdout.flush()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def http_status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            response.read()
-            status: int = response.status
-            return status
-    except HTTPError as error:
-        return error.code
-
-
 def wait_until_ready(server: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            if http_status(f"{base}/api/v1/exchanges") == 200:
-                return
-        except (URLError, ConnectionError):
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise SystemExit(f"bench: the server at {base} did not start:\n{tail}")
-        time.sleep(0.2)
+    try:
+        wait_until_answering(f"{base}/api/v1/exchanges", server, log)
+    except RuntimeError as error:
+        raise SystemExit(f"bench: the server at {base} did not start: {error}") from None
 
 
 def parse_wrk(output: str, seconds: int, alone_ms: float) -> Measure:
@@ -123,7 +101,7 @@ def parse_wrk(output: str, seconds: int, alone_ms: float) -> Measure:
 
 def run_wrk(url: str, seconds: int, headers: dict[str, str] | None = None) -> Measure:
     started = time.perf_counter()
-    status = http_status(url)
+    status = fetch(url)[0]
     alone_ms = (time.perf_counter() - started) * 1000
     if status != 200:
         return Measure(problem=f"not available (HTTP {status})")
@@ -348,11 +326,7 @@ def bench_nginx(seconds: int) -> list[str]:
                 extra = f"        location = /bench/static.html {{ alias {static}; }}"
                 with running_nginx(app.base.removeprefix("http://"), extra=extra) as nginx:
                     widget_url = nginx.base + EMBED
-                    try:
-                        with urllib.request.urlopen(widget_url, timeout=10) as response:
-                            size = len(response.read())
-                    except HTTPError as error:
-                        size = len(error.read())
+                    size = len(fetch(widget_url)[2])
                     static.write_bytes(b"x" * size)
                     static.chmod(0o644)
                     widget, file = Measure(), Measure()

@@ -1,22 +1,19 @@
 """Fixtures: a fresh SQLite file or PostgreSQL database per test, and an app built on it."""
 
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import sample_data
 from app.db import make_engine, metadata
 from app.main import create_app
 from app.settings import Settings
+from tests.needs import unavailable
 from tests.pg import PostgresServer, PostgresUnavailable, running_server
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +22,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         with running_server() as server:
             yield server
     except PostgresUnavailable as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL not available here: {exc}")
+        unavailable("PostgreSQL", exc)
 
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -42,16 +37,8 @@ def empty_database(
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'swaptally.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = f"test_{uuid.uuid4().hex}"
-    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.url(name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with server.new_database("test") as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

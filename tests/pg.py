@@ -4,13 +4,18 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from tests.served import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -26,6 +31,20 @@ class PostgresServer:
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    @contextmanager
+    def new_database(self, prefix: str) -> Iterator[str]:
+        """A new empty database on this server, dropped afterwards: its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex}"
+        # No pooled connection in between: the server may be restarted meanwhile (test_outage).
+        admin = create_engine(self.url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield self.url(name)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
     def start(self) -> None:
         options = (
@@ -52,13 +71,6 @@ def find_bindir() -> Path:
     raise PostgresUnavailable(
         "PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BINDIR)"
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _run_as(user: str | None, *args: str) -> None:
@@ -88,7 +100,7 @@ def running_server() -> Iterator[PostgresServer]:
     workdir = Path(tempfile.mkdtemp(prefix="swaptally-pg-"))
     if user:
         shutil.chown(workdir, user=user)
-    server = PostgresServer(port=_free_port(), workdir=workdir, bindir=bindir, user=user)
+    server = PostgresServer(port=free_port(), workdir=workdir, bindir=bindir, user=user)
     try:
         _run_as(
             user,

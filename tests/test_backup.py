@@ -1,7 +1,6 @@
 """`swaptally backup` and `restore`: into an empty database they bring back every table, so the
 tallies and the history are the same."""
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -30,16 +29,8 @@ def empty_twin(database_url: str, request: pytest.FixtureRequest, folder: Path) 
         yield f"sqlite:///{folder / 'restored.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = f"restored_{uuid.uuid4().hex}"
-    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.url(name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with server.new_database("restored") as url:
+        yield url
 
 
 def every_row(database_url: str) -> dict[str, list[Any]]:

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from app import crud, seed
 from app.db import make_engine
 from app.migrate import upgrade
-from tests.conftest import IN_CI
 from tests.factories import add_stage, stage_data
+from tests.needs import unavailable
 from tests.served import Nginx, NginxUnavailable, Served, fetch, running_app, running_nginx
 
 SLUG = "istanbul-1000-for-1000"
@@ -47,9 +47,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             with running_nginx(app.base.removeprefix("http://")) as nginx:
                 yield Stack(database_url, app, nginx)
         except NginxUnavailable as exc:
-            if IN_CI:
-                pytest.fail(f"nginx is required in CI: {exc}")
-            pytest.skip(f"nginx not available here: {exc}")
+            unavailable("nginx", exc)
 
 
 def app_requests(stack: Stack, route: str) -> float:

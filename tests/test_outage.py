@@ -1,12 +1,10 @@
 """A database outage: PostgreSQL stops, requests get a 503 (JSON or a page, never a traceback)
 and /readyz fails; it starts again, and the same app answers as before, without a restart."""
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from app.db import make_engine
@@ -14,10 +12,10 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.ops import OUTAGE_DETAIL
 from app.settings import Settings
-from tests.conftest import IN_CI
 from tests.factories import make_exchange, stage_data
 from tests.html import parse
 from tests.html import text as text_of
+from tests.needs import unavailable
 from tests.pg import PostgresServer, PostgresUnavailable, running_server
 
 SLUG = "istanbul-1000-for-1000"
@@ -30,27 +28,20 @@ def own_server() -> Iterator[PostgresServer]:
         with running_server() as server:
             yield server
     except PostgresUnavailable as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL not available here: {exc}")
+        unavailable("PostgreSQL", exc)
 
 
 @pytest.fixture
 def app_on_own_server(own_server: PostgresServer) -> Iterator[TestClient]:
-    name = f"outage_{uuid.uuid4().hex}"
-    admin = create_engine(own_server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = own_server.url(name)
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        make_exchange(session, stage_data())
-    engine.dispose()
-    settings = Settings(environment="test", database_url=url, secret_key="test-secret")
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield client
-    admin.dispose()
+    with own_server.new_database("outage") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            make_exchange(session, stage_data())
+        engine.dispose()
+        settings = Settings(environment="test", database_url=url, secret_key="test-secret")
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            yield client
 
 
 def test_requests_get_503_while_postgresql_is_down_and_recover_after(

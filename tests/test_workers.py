@@ -7,7 +7,6 @@ which process answers; /healthz names it before and after every request that mat
 
 import datetime as dt
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
@@ -16,7 +15,6 @@ from pathlib import Path
 import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from app import crud
@@ -47,24 +45,15 @@ class Cluster:
 def cluster(
     postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cluster]:
-    name = f"workers_{uuid.uuid4().hex}"
-    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = postgres_server.url(name)
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        make_exchange(session, stage_data())
-    engine.dispose()
-    folder = tmp_path_factory.mktemp("workers")
-    try:
+    with postgres_server.new_database("workers") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            make_exchange(session, stage_data())
+        engine.dispose()
+        folder = tmp_path_factory.mktemp("workers")
         with running_app(url, folder, workers=2, CACHE_MAX_AGE=str(MAX_AGE)) as app:
             yield Cluster(url, app, folder)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Worker:

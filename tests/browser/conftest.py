@@ -10,12 +10,9 @@ import http.server
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,21 +32,14 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.support import EDITORS, PASSWORD, Site, direct
+from tests.browser.support import EDITORS, PASSWORD, Site
+from tests.needs import unavailable
+from tests.served import free_port, stop, wait_until_answering
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RESULTS = PROJECT_ROOT / "test-results"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-READY_WITHIN = 60.0  # seconds for the server to answer after start (migrations run first)
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
-
-
-def unavailable(reason: str) -> None:
-    """Locally a missing browser skips with the reason; in CI nothing may skip."""
-    if IN_CI:
-        pytest.fail(f"Browser tests are required in CI: {reason}", pytrace=False)
-    pytest.skip(f"Browser tests skipped: {reason}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -72,32 +62,10 @@ def pytest_runtest_makereport(
 # ---- the app under test ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _swaptally() -> list[str]:
     """The installed command beside this interpreter (.venv/bin/swaptally), else `python -m app`."""
     installed = Path(sys.executable).parent / "swaptally"
     return [str(installed)] if installed.exists() else [sys.executable, "-m", "app"]
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_WITHIN
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"swaptally serve exited early:\n{log.read_text()}")
-        try:
-            with direct.open(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"swaptally serve did not answer {url} in time:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")
@@ -136,15 +104,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        _wait_until_ready(f"{base_url}/api/v1/totals", process, log)
+        wait_until_answering(f"{base_url}/api/v1/totals", process, log)
         yield Site(base_url=base_url, token=token)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 # ---- a newsroom's site on another origin, for embeds --------------------------------------
@@ -207,13 +170,14 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     executable = chromium_executable()
     if executable is None:
         unavailable(
+            "Chromium",
             f"no Chromium at {os.environ.get('CHROMIUM_PATH') or '/usr/bin/chromium'} "
-            "(apt-get install chromium, or scripts/system-deps chromium; or set CHROMIUM_PATH)"
+            "(apt-get install chromium, or scripts/system-deps chromium; or set CHROMIUM_PATH)",
         )
     try:
         browser = playwright.chromium.launch(executable_path=executable)
     except PlaywrightError as error:
-        unavailable(f"Chromium at {executable} would not start: {error.message}")
+        unavailable("Chromium", f"{executable} would not start: {error.message}")
     expect.set_options(timeout=10_000)  # a loaded 2-core machine is slow, never a reason to fail
     yield browser
     browser.close()
