@@ -49,11 +49,11 @@ def seed() -> None:
 
 
 @contextmanager
-def _accounts_session() -> Iterator[Session]:
-    """A session on the configured database, which must be migrated already."""
+def _migrated_session(table: str) -> Iterator[Session]:
+    """A session on the configured database, which must be migrated already (has `table`)."""
     engine = make_engine(Settings().database_url)
     try:
-        if not inspect(engine).has_table("user"):
+        if not inspect(engine).has_table(table):
             typer.echo("No schema yet: run `swaptally migrate` first.", err=True)
             raise typer.Exit(1)
         with Session(engine) as session:
@@ -80,7 +80,7 @@ def create_user(
         password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _accounts_session() as session:
+    with _migrated_session("user") as session:
         try:
             user = accounts.create_user(session, email=email, password=password, role=role)
         except accounts.AccountError as error:
@@ -95,7 +95,7 @@ def create_token(
     name: Annotated[str, typer.Option(help="What the token is for, e.g. 'newsroom script'.")],
 ) -> None:
     """Make a personal API token; it is printed once, on the last line, and never stored."""
-    with _accounts_session() as session:
+    with _migrated_session("user") as session:
         user = accounts.get_user_by_email(session, email)
         if user is None or not user.is_active:
             typer.echo(f"Error: email: no active user {email.strip()!r}.", err=True)
@@ -230,19 +230,6 @@ def import_csv(
         raise typer.Exit(1)
 
 
-@contextmanager
-def _migrated_session() -> Iterator[Session]:
-    engine = make_engine(Settings().database_url)
-    try:
-        if not inspect(engine).has_table("stage"):
-            typer.echo("No schema yet: run `swaptally migrate` first.", err=True)
-            raise typer.Exit(1)
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 @cli.command()
 def export(
     output_format: Annotated[
@@ -254,7 +241,7 @@ def export(
 
     CSV is /api/v1/stages.csv, which `swaptally import` reads back; JSON is a list of
     /api/v1/exchanges/{slug} answers."""
-    with _migrated_session() as session:
+    with _migrated_session("stage") as session:
         if output_format == "json":
             details = [
                 crud.get_exchange(session, slug=exchange.slug)

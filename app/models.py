@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from app.tally import PeopleFigure, people_figure
+from app.tally import PeopleFigure, people_figure, shown_percent
 
 # Named constraints make migrations reviewable and let batch mode drop them on SQLite.
 # Set before any table is declared: the convention applies at declaration time.
@@ -327,8 +327,8 @@ class SidePublic(ReturnedPeople):
 
     @property
     def shown_percent(self) -> float | None:
-        """The percent beside that figure: none beside "undisclosed", where it would mislead."""
-        return self.percent if self.figure.count is not None else None
+        """The percent as pages show it (tally.shown_percent)."""
+        return shown_percent(self.percent, self.figure)
 
 
 class SourcePublic(SQLModel):

@@ -108,6 +108,11 @@ def people_floor(side: StageSideCounts) -> int:
     return (side.military or 0) + (side.civilian or 0)
 
 
+def shown_percent(percent: float | None, figure: PeopleFigure) -> float | None:
+    """The percent beside a people figure: none beside "undisclosed", where it would mislead."""
+    return percent if figure.count is not None else None
+
+
 def stage_people(side: StageSideCounts) -> PeopleFigure:
     """One stage side's people as pages and feeds show them: exact, "at least N", or undisclosed."""
     return people_figure(people_floor(side), not people_known(side))

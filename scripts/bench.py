@@ -29,10 +29,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 from starlette.responses import Response
 
-from app import seed
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
@@ -47,6 +45,7 @@ from tests.served import (  # noqa: E402
     free_port,
     running_app,
     running_nginx,
+    seeded_sqlite,
     wait_until_answering,
 )
 
@@ -236,14 +235,7 @@ def sizes_and_etag(database_url: str) -> tuple[int, int, str]:
 
 def bench_embed(seconds: int) -> dict[str, Measure]:
     with tempfile.TemporaryDirectory(prefix="swaptally-bench-") as folder:
-        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(database_url)
-        engine = make_engine(database_url)
-        try:
-            with Session(engine) as session:
-                seed.load(session)
-        finally:
-            engine.dispose()
+        database_url = seeded_sqlite(Path(folder))
         size, card_size, etag = sizes_and_etag(database_url)
         say(f"embeds: the seed; {EMBED} is {size:,} bytes, {CARD} {card_size:,}")
         port = free_port()
@@ -312,12 +304,7 @@ def bench_nginx(seconds: int) -> list[str]:
     """The widget through deploy/nginx.conf (cached as the app's headers say) beside a static
     file of the same size served by the same nginx; the bundled data, one uvicorn worker."""
     with tempfile.TemporaryDirectory(prefix="swaptally-bench-") as folder:
-        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(database_url)
-        engine = make_engine(database_url)
-        with Session(engine) as session:
-            seed.load(session)
-        engine.dispose()
+        database_url = seeded_sqlite(Path(folder))
         files = Path(tempfile.mkdtemp(prefix="swaptally-bench-files-"))
         files.chmod(0o755)  # nginx runs unprivileged
         static = files / "widget-sized.html"

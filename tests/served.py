@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 
+from sqlmodel import Session
+
+from app import seed
+from app.db import make_engine
+from app.migrate import upgrade
 from app.settings import PROJECT_ROOT
 
 NGINX = Path(os.environ.get("NGINX", "/usr/sbin/nginx"))
@@ -29,6 +34,19 @@ _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 class NginxUnavailable(RuntimeError):
     pass
+
+
+def seeded_sqlite(folder: Path) -> str:
+    """The bundled seed in a migrated SQLite file in `folder`: its URL."""
+    database_url = f"sqlite:///{folder / 'swaptally.db'}"
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            seed.load(session)
+    finally:
+        engine.dispose()
+    return database_url
 
 
 def free_port() -> int:

@@ -12,12 +12,19 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session
 
-from app import crud, seed
+from app import crud
 from app.db import make_engine
-from app.migrate import upgrade
 from tests.factories import add_stage, stage_data
 from tests.needs import unavailable
-from tests.served import Nginx, NginxUnavailable, Served, fetch, running_app, running_nginx
+from tests.served import (
+    Nginx,
+    NginxUnavailable,
+    Served,
+    fetch,
+    running_app,
+    running_nginx,
+    seeded_sqlite,
+)
 
 SLUG = "istanbul-1000-for-1000"
 WIDGET = f"/embed/{SLUG}"
@@ -35,12 +42,7 @@ class Stack:
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     """The seeded app on a SQLite file, and nginx in front of it."""
-    database_url = f"sqlite:///{tmp_path / 'swaptally.db'}"
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    with Session(engine) as session:
-        seed.load(session)
-    engine.dispose()
+    database_url = seeded_sqlite(tmp_path)
     settings = {"CACHE_MAX_AGE": str(MAX_AGE), "CACHE_STALE_WHILE_REVALIDATE": "600"}
     with running_app(database_url, tmp_path, **settings) as app:
         try:

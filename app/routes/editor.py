@@ -296,7 +296,7 @@ def _preview(
         result = tally.side_tally(current, target)
         after[side.key] = result.returned.people
         figure = tally.people_figure(result.returned.people, result.undisclosed)
-        percent = result.percent if figure.count is not None else None
+        percent = tally.shown_percent(result.percent, figure)
         sides.append(
             {"name": side.name, "target": side.target.people, "figure": figure, "percent": percent}
         )

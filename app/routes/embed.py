@@ -22,26 +22,24 @@ from app.models import SLUG_PATTERN
 from app.settings import PROJECT_ROOT
 
 
-class SlugConvertor(Convertor[str]):
+class _Verbatim(Convertor[str]):
+    """A path segment matching the subclass's `regex`, kept as it is."""
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+class SlugConvertor(_Verbatim):
     """Only real slugs (no dots), so that /embed/{slug} leaves /embed/{slug}.png to its route."""
 
     regex = SLUG_PATTERN.pattern
 
-    def convert(self, value: str) -> str:
-        return value
 
-    def to_string(self, value: str) -> str:
-        return value
-
-
-class ImageFormatConvertor(Convertor[str]):
+class ImageFormatConvertor(_Verbatim):
     regex = "|".join(embed.IMAGE_FORMATS)
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
 
 
 register_url_convertor("slug", SlugConvertor())
