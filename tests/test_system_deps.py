@@ -15,6 +15,17 @@ def fake_command(folder: Path, name: str, body: str) -> None:
     path.chmod(0o755)
 
 
+def system_deps_wrk(path: Path) -> subprocess.CompletedProcess[str]:
+    """`scripts/system-deps wrk` with only `path` on the PATH."""
+    return subprocess.run(
+        ["/bin/bash", str(PROJECT_ROOT / "scripts/system-deps"), "wrk"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(path)},
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     ("uid", "has_apt", "reason"),
     [
@@ -31,13 +42,7 @@ def test_without_a_way_to_install_it_names_the_packages(
     fake_command(tmp_path, "id", f"echo {uid}")
     if has_apt:
         fake_command(tmp_path, "apt-get", f"touch {tmp_path / 'apt-ran'}")
-    result = subprocess.run(
-        ["/bin/bash", str(PROJECT_ROOT / "scripts/system-deps"), "wrk"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PATH": str(tmp_path)},
-        check=False,
-    )
+    result = system_deps_wrk(tmp_path)
     assert result.returncode == 1
     assert result.stderr == (
         f"system-deps: {reason}; please install these Debian packages and run again:\n"
@@ -49,11 +54,5 @@ def test_without_a_way_to_install_it_names_the_packages(
 def test_nothing_missing_needs_no_installer(tmp_path: Path) -> None:
     (tmp_path / "bash").symlink_to("/bin/bash")
     fake_command(tmp_path, "wrk", "exit 0")
-    result = subprocess.run(
-        ["/bin/bash", str(PROJECT_ROOT / "scripts/system-deps"), "wrk"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PATH": str(tmp_path)},
-        check=False,
-    )
+    result = system_deps_wrk(tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
