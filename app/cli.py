@@ -41,7 +41,7 @@ def seed() -> None:
     """Load the bundled real exchanges; exchanges already stored are left as they are."""
     engine = make_engine(Settings().database_url)
     try:
-        with Session(engine) as session:
+        with Session(engine) as session, session.begin():
             added = bundled_seed.load(session)
     finally:
         engine.dispose()

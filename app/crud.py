@@ -1,8 +1,10 @@
-"""Every database read and write. Tallies come from SQL aggregates, never from loading stages."""
+"""Every database read. Tallies come from SQL aggregates over releases, never from loading stages;
+the counting rules are `tally`'s."""
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -10,20 +12,40 @@ from sqlmodel import Session, col
 
 from app import metrics, tally
 from app.models import (
+    SIDE_KEYS,
     SLUG_PATTERN,
+    Conflict,
+    ConflictPublic,
     Counts,
     Exchange,
     ExchangeDetail,
+    ExchangeParty,
     ExchangePublic,
-    ExchangeSide,
+    FigurePublic,
+    MeasureRange,
+    OfficialTotal,
+    OfficialTotalPublic,
+    OutsideDeal,
+    Party,
+    PartyPublic,
+    PartyTallyPublic,
+    Percents,
+    ReleasePublic,
     Revision,
     SidePublic,
     Source,
+    SourceFigure,
     SourcePublic,
     Stage,
     StagePublic,
-    StageSide,
+    StageRelease,
     StageSidePublic,
+    TargetPublic,
+    Terms,
+    TermsPublic,
+    TermsTarget,
+    TotalsConflict,
+    TotalsParty,
     TotalsPublic,
     TotalsSide,
 )
@@ -43,113 +65,341 @@ def visible_exchange() -> ColumnElement[bool]:
 
 def _stage_sums_columns() -> list[Any]:
     """The columns of `tally.StageSums`, in order; `tally.with_stage` must count the same way."""
-    people_parts = func.coalesce(StageSide.military, 0) + func.coalesce(StageSide.civilian, 0)
+    R = StageRelease
+    living = col(R.kind) == "living"
+    people_parts = func.coalesce(R.military, 0) + func.coalesce(R.civilian, 0)
     # Known people: a reported total, or both parts of it (a row may hold the parts alone).
-    people_known = or_(
-        col(StageSide.people).is_not(None),
-        and_(col(StageSide.military).is_not(None), col(StageSide.civilian).is_not(None)),
+    people_known = and_(
+        living,
+        or_(
+            col(R.people).is_not(None),
+            and_(col(R.military).is_not(None), col(R.civilian).is_not(None)),
+        ),
     )
     any_people = or_(
-        col(StageSide.people).is_not(None),
-        col(StageSide.military).is_not(None),
-        col(StageSide.civilian).is_not(None),
+        col(R.people).is_not(None), col(R.military).is_not(None), col(R.civilian).is_not(None)
     )
     return [
-        func.count(col(StageSide.id)),
-        func.coalesce(func.sum(StageSide.military), 0),
-        func.count(col(StageSide.military)),
-        func.coalesce(func.sum(StageSide.civilian), 0),
-        func.count(col(StageSide.civilian)),
-        func.coalesce(func.sum(func.coalesce(StageSide.people, people_parts)), 0),
+        func.count(case((living, 1))),
+        func.coalesce(func.sum(R.military), 0),
+        func.count(col(R.military)),
+        func.coalesce(func.sum(R.civilian), 0),
+        func.count(col(R.civilian)),
+        func.coalesce(func.sum(case((living, func.coalesce(R.people, people_parts)))), 0),
         func.count(case((people_known, 1))),
         func.count(case((any_people, 1))),
-        func.coalesce(func.sum(StageSide.remains), 0),
+        func.coalesce(func.sum(R.remains), 0),
+        func.count(case((col(R.kind) == "remains", 1))),
+        func.count(col(R.remains)),
+        func.count(case((col(R.qualifier) == "at_least", 1))),
+        func.count(case((col(R.qualifier) == "about", 1))),
     ]
 
 
+SUMS_WIDTH = 13
+
+
 def _stage_sums(row: Sequence[Any]) -> tally.StageSums:
-    return tally.StageSums(*(int(value) for value in row))
+    return tally.StageSums(*(int(value) for value in row[:SUMS_WIDTH]))
+
+
+def _counted_until(as_of: dt.date | None) -> ColumnElement[bool]:
+    return and_(counted_stage(), col(Stage.date) <= as_of) if as_of else counted_stage()
 
 
 # ---- reads -------------------------------------------------------------------------------
 
 
-def stage_sums_by_exchange(
-    session: Session, *, exchange_ids: Iterable[int]
-) -> dict[tuple[int, str], tally.StageSums]:
-    """Per (exchange, side key) aggregates for many exchanges in one query."""
+@dataclass
+class _PartySums:
+    deal: tally.StageSums = field(default_factory=tally.StageSums)
+    outside: tally.StageSums = field(default_factory=tally.StageSums)
+    disputed_stages: int = 0
+
+
+def release_sums(
+    session: Session, *, exchange_ids: Iterable[int], as_of: dt.date | None = None
+) -> dict[tuple[int, int], _PartySums]:
+    """Per (exchange, receiving party id) aggregates for many exchanges in one query."""
     ids = list(exchange_ids)
     if not ids:
         return {}
     query = (
-        select(col(Stage.exchange_id), col(StageSide.key), *_stage_sums_columns())
-        .join(Stage, col(Stage.id) == StageSide.stage_id)
-        .where(col(Stage.exchange_id).in_(ids), counted_stage())
-        .group_by(col(Stage.exchange_id), col(StageSide.key))
+        select(
+            col(Stage.exchange_id),
+            col(StageRelease.received_by),
+            col(StageRelease.outside_deal),
+            *_stage_sums_columns(),
+            # Stages an editor marked disputed for a reason the figures do not show.
+            func.count(case((col(Stage.disputed_reason).is_not(None), 1))),
+        )
+        .join(Stage, col(Stage.id) == StageRelease.stage_id)
+        .where(col(Stage.exchange_id).in_(ids), _counted_until(as_of))
+        .group_by(
+            col(Stage.exchange_id), col(StageRelease.received_by), col(StageRelease.outside_deal)
+        )
     )
-    return {(row[0], row[1]): _stage_sums(row[2:]) for row in session.execute(query)}
+    found: dict[tuple[int, int], _PartySums] = defaultdict(_PartySums)
+    for row in session.execute(query):
+        sums = found[(row[0], row[1])]
+        if row[2]:
+            sums.outside = _stage_sums(row[3:])
+        else:
+            sums.deal = _stage_sums(row[3:])
+        sums.disputed_stages += int(row[-1])
+    return found
 
 
-def _sides_by_exchange(session: Session, exchange_ids: list[int]) -> dict[int, list[ExchangeSide]]:
-    sides: dict[int, list[ExchangeSide]] = defaultdict(list)
+def stage_sums_by_exchange(
+    session: Session, *, exchange_ids: Iterable[int]
+) -> dict[tuple[int, str], tally.StageSums]:
+    """Per (exchange, side key) aggregates in the deal: the first API's two sides."""
+    ids = list(exchange_ids)
+    sums = release_sums(session, exchange_ids=ids)
+    parties = _parties_by_exchange(session, ids)
+    return {
+        (exchange_id, key): sums[(exchange_id, party.id)].deal
+        for exchange_id, listed in parties.items()
+        for key, party in zip(SIDE_KEYS, listed, strict=False)
+        if (exchange_id, party.id) in sums
+    }
+
+
+@dataclass(frozen=True)
+class _Listed:
+    id: int
+    slug: str
+    name: str
+    name_uk: str | None
+    official_number: int | None
+
+
+def _parties_by_exchange(session: Session, exchange_ids: list[int]) -> dict[int, list[_Listed]]:
+    parties: dict[int, list[_Listed]] = defaultdict(list)
     query = (
-        select(ExchangeSide)
-        .where(col(ExchangeSide.exchange_id).in_(exchange_ids))
-        .order_by(col(ExchangeSide.key))
+        select(
+            col(ExchangeParty.exchange_id),
+            col(Party.id),
+            col(Party.slug),
+            col(Party.name),
+            col(Party.name_uk),
+            col(ExchangeParty.official_number),
+        )
+        .join(Party, col(Party.id) == ExchangeParty.party_id)
+        .where(col(ExchangeParty.exchange_id).in_(exchange_ids))
+        .order_by(col(ExchangeParty.exchange_id), col(ExchangeParty.position))
     )
-    for side in session.scalars(query):
-        sides[side.exchange_id].append(side)
-    return sides
+    for exchange_id, *listed in session.execute(query):
+        parties[exchange_id].append(_Listed(*listed))
+    return parties
 
 
-def _target(side: ExchangeSide) -> tally.Counts:
-    return tally.Counts(
-        people=side.target_people,
-        military=side.target_military,
-        civilian=side.target_civilian,
-        remains=side.target_remains,
-    )
+def _terms_by_exchange(
+    session: Session, exchange_ids: list[int], slugs: dict[int, str]
+) -> dict[int, list[TermsPublic]]:
+    """Every terms version of these exchanges, oldest first, with targets and sources."""
+    rows = session.scalars(
+        select(Terms)
+        .where(col(Terms.exchange_id).in_(exchange_ids))
+        .order_by(col(Terms.effective).asc().nulls_first(), col(Terms.id))
+    ).all()
+    ids = [terms.id for terms in rows]
+    targets: dict[int, list[TargetPublic]] = defaultdict(list)
+    for target in session.scalars(
+        select(TermsTarget).where(col(TermsTarget.terms_id).in_(ids)).order_by(col(TermsTarget.id))
+    ):
+        targets[target.terms_id].append(
+            TargetPublic.model_validate(target, update={"received_by": slugs[target.received_by]})
+        )
+    sources = _sources(session, col(Source.terms_id).in_(ids), slugs)
+    found: dict[int, list[TermsPublic]] = defaultdict(list)
+    for terms in rows:
+        assert terms.id is not None
+        found[terms.exchange_id].append(
+            TermsPublic.model_validate(
+                terms,
+                update={
+                    "targets": targets[terms.id],
+                    "sources": [source for _, source in sources.get(("terms", terms.id), [])],
+                },
+            )
+        )
+    return found
+
+
+def terms_in_force(terms: Sequence[TermsPublic], as_of: dt.date | None) -> TermsPublic | None:
+    """The latest version in force on `as_of` (today when None): effective on or before it."""
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    in_force = [t for t in terms if t.effective is None or t.effective <= day]
+    return in_force[-1] if in_force else None
+
+
+def _target_counts(terms: TermsPublic | None, party: str) -> tally.Counts:
+    for target in terms.targets if terms else []:
+        if target.received_by == party:
+            return tally.Counts(
+                people=target.people,
+                military=target.military,
+                civilian=target.civilian,
+                remains=target.remains,
+            )
+    return tally.Counts()
 
 
 def _public_counts(counts: tally.Counts) -> Counts:
     return Counts(**vars(counts))
 
 
-def _exchange_publics(session: Session, exchanges: Sequence[Exchange]) -> list[ExchangePublic]:
+def _spreads(
+    session: Session, exchange_ids: list[int], as_of: dt.date | None
+) -> dict[tuple[int, int], dict[tally.Measure, list[tuple[int, int, int]]]]:
+    """Per (exchange, receiving party id) and measure, the stages whose announcers disagree:
+    (counted, lowest, highest). Two queries, over stages that have claimed figures only."""
+    claimed = session.execute(
+        select(
+            col(Source.stage_id),
+            col(Stage.exchange_id),
+            col(SourceFigure.received_by),
+            col(SourceFigure.kind),
+            *(col(getattr(SourceFigure, m)) for m in tally.MEASURES),
+        )
+        .join(Source, col(Source.id) == SourceFigure.source_id)
+        .join(Stage, col(Stage.id) == Source.stage_id)
+        .where(col(Stage.exchange_id).in_(exchange_ids), _counted_until(as_of))
+    ).all()
+    if not claimed:
+        return {}
+    by_stage: dict[tuple[int, int, str], list[Sequence[Any]]] = defaultdict(list)
+    for stage_id, _, received_by, kind, *values in claimed:
+        by_stage[(stage_id, received_by, kind)].append(values)
+    releases = session.execute(
+        select(
+            col(StageRelease.stage_id),
+            col(Stage.exchange_id),
+            col(StageRelease.received_by),
+            col(StageRelease.kind),
+            *(col(getattr(StageRelease, m)) for m in tally.MEASURES),
+        )
+        .join(Stage, col(Stage.id) == StageRelease.stage_id)
+        .where(
+            col(StageRelease.stage_id).in_({key[0] for key in by_stage}),
+            col(StageRelease.outside_deal).is_(False),
+        )
+    ).all()
+    found: dict[tuple[int, int], dict[tally.Measure, list[tuple[int, int, int]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for stage_id, exchange_id, received_by, kind, *values in releases:
+        claims = by_stage.get((stage_id, received_by, kind), [])
+        for index, measure in enumerate(tally.MEASURES):
+            spread = tally.stage_spread(values[index], [claim[index] for claim in claims])
+            if spread is not None:
+                found[(exchange_id, received_by)][measure].append(spread)
+    return found
+
+
+def _exchange_publics(
+    session: Session, exchanges: Sequence[Exchange], *, as_of: dt.date | None = None
+) -> list[ExchangePublic]:
     ids = [exchange.id for exchange in exchanges if exchange.id is not None]
-    sums = stage_sums_by_exchange(session, exchange_ids=ids)
-    sides = _sides_by_exchange(session, ids)
+    if not ids:
+        return []
+    sums = release_sums(session, exchange_ids=ids, as_of=as_of)
+    parties = _parties_by_exchange(session, ids)
+    slugs = {party.id: party.slug for listed in parties.values() for party in listed}
+    terms = _terms_by_exchange(session, ids, slugs)
+    spreads = _spreads(session, ids, as_of)
+    conflicts = {
+        conflict.id: conflict
+        for conflict in session.scalars(
+            select(Conflict).where(col(Conflict.id).in_({e.conflict_id for e in exchanges}))
+        )
+    }
+    stages_count = dict(
+        session.execute(
+            select(col(Stage.exchange_id), func.count(col(Stage.id)))
+            .where(col(Stage.exchange_id).in_(ids), _counted_until(as_of))
+            .group_by(col(Stage.exchange_id))
+        ).all()
+    )
     metrics.count_tallies(len(ids))
     publics = []
     for exchange in exchanges:
         assert exchange.id is not None
-        side_publics = []
-        for side in sides[exchange.id]:
-            target = _target(side)
-            counted = tally.side_tally(sums.get((exchange.id, side.key), tally.StageSums()), target)
-            side_publics.append(
-                SidePublic.model_validate(
-                    {
-                        "key": side.key,
-                        "name": side.name,
-                        "target": _public_counts(target),
-                        "returned": _public_counts(counted.returned),
-                        "percent": counted.percent,
-                        "remaining": counted.remaining,
-                        "undisclosed": counted.undisclosed,
-                    }
-                )
+        in_force = terms_in_force(terms[exchange.id], as_of)
+        counted = {
+            party.id: tally.party_tally(
+                sums[(exchange.id, party.id)].deal,
+                sums[(exchange.id, party.id)].outside,
+                _target_counts(in_force, party.slug),
+                spreads=spreads.get((exchange.id, party.id)),
+                disputed=sums[(exchange.id, party.id)].disputed_stages > 0,
             )
-        stages_count = max(
-            (sums[(exchange.id, key)].stages for key in ("a", "b") if (exchange.id, key) in sums),
-            default=0,
+            for party in parties[exchange.id]
+        }
+        headline = tally.headline_measure(
+            [c.target for c in counted.values()], [c.counts for c in counted.values()]
         )
+        tallies = [
+            _party_tally_public(party, counted[party.id], headline)
+            for party in parties[exchange.id]
+        ]
+        sides = [
+            _side_public(key, party, counted[party.id])
+            for key, party in zip(SIDE_KEYS, parties[exchange.id], strict=False)
+        ]
+        conflict = conflicts.get(exchange.conflict_id)
         publics.append(
             ExchangePublic.model_validate(
-                exchange, update={"stages_count": stages_count, "sides": side_publics}
+                exchange,
+                update={
+                    "summary": exchange.description,
+                    "planned_stages": in_force.planned_stages if in_force else None,
+                    "stages_count": stages_count.get(exchange.id, 0),
+                    "conflict": ConflictPublic.model_validate(conflict) if conflict else None,
+                    "parties": [PartyPublic.model_validate(vars(p)) for p in parties[exchange.id]],
+                    "terms": terms[exchange.id],
+                    "tally": tallies,
+                    "sides": sides,
+                },
             )
         )
     return publics
+
+
+def _party_tally_public(
+    party: _Listed, counted: tally.PartyTally, headline: tally.Headline
+) -> PartyTallyPublic:
+    return PartyTallyPublic(
+        received_by=party.slug,
+        name=party.name,
+        headline=headline,
+        qualifier=counted.qualifier,
+        **vars(counted.counts),
+        outside_deal=OutsideDeal(people=counted.outside_people, remains=counted.outside_remains),
+        target=_public_counts(counted.target),
+        percent=Percents(**vars(counted.percent)),
+        remaining=_public_counts(counted.remaining),
+        range={m: MeasureRange(min=low, max=high) for m, (low, high) in counted.range.items()}
+        if counted.range
+        else None,
+        disputed=counted.disputed or counted.range is not None,
+        undisclosed=counted.undisclosed,
+    )
+
+
+def _side_public(key: str, party: _Listed, counted: tally.PartyTally) -> SidePublic:
+    return SidePublic.model_validate(
+        {
+            "key": key,
+            "name": party.name,
+            "target": _public_counts(counted.target),
+            "returned": _public_counts(counted.counts),
+            "percent": counted.percent.people,
+            "remaining": counted.remaining.people,
+            "undisclosed": counted.undisclosed,
+        }
+    )
 
 
 def list_exchanges(session: Session, *, happening_first: bool = False) -> list[ExchangePublic]:
@@ -203,29 +453,83 @@ def deleted_stages(session: Session) -> list[tuple[Stage, str]]:
 
 
 def get_exchange(
-    session: Session, *, slug: str, include_drafts: bool = False
+    session: Session,
+    *,
+    slug: str,
+    include_drafts: bool = False,
+    as_of: dt.date | None = None,
 ) -> ExchangeDetail | None:
-    """One published exchange with its tally, its sources and its published stages, oldest first."""
+    """One exchange with its tally, its sources and its published stages, oldest first; with
+    `as_of`, as an article written that day saw it: only the stages dated up to then (with their
+    current, corrected figures) against the terms then in force.
+
+    "Published by that date" is read from the stage's date, not from when it was entered: the
+    bundled history was entered long after the swaps it records.
+    """
     exchange = get_exchange_row(session, slug=slug, include_drafts=include_drafts)
     if exchange is None:
         return None
-    [public] = _exchange_publics(session, [exchange])
+    [public] = _exchange_publics(session, [exchange], as_of=as_of)
+    stages = list_stages(session, exchange=exchange)
     return ExchangeDetail.model_validate(
         public,
         update={
             "sources": exchange_sources(session, exchange_id=exchange.id),
-            "stages": list_stages(session, exchange=exchange),
+            "stages": [s for s in stages if as_of is None or s.date <= as_of],
         },
     )
 
 
+def get_exchange_as_of(session: Session, *, slug: str, as_of: dt.date) -> ExchangeDetail | None:
+    return get_exchange(session, slug=slug, as_of=as_of)
+
+
+def _party_slugs(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(col(Party.id), col(Party.slug))).all())
+
+
+def _sources(
+    session: Session, condition: ColumnElement[bool], slugs: dict[int, str]
+) -> dict[tuple[str, int], list[tuple[Source, SourcePublic]]]:
+    """Sources matching `condition` with their figures, in two queries, keyed by what they
+    belong to: ("stage", id), ("terms", id) or ("exchange", id)."""
+    rows = session.scalars(
+        select(Source).where(condition).order_by(col(Source.position), col(Source.id))
+    ).all()
+    figures: dict[int, list[FigurePublic]] = defaultdict(list)
+    if rows:
+        for figure in session.scalars(
+            select(SourceFigure)
+            .where(col(SourceFigure.source_id).in_([row.id for row in rows]))
+            .order_by(col(SourceFigure.id))
+        ):
+            received_by = slugs.get(figure.received_by) or _party_slugs(session)[figure.received_by]
+            figures[figure.source_id].append(
+                FigurePublic.model_validate(figure, update={"received_by": received_by})
+            )
+    found: dict[tuple[str, int], list[tuple[Source, SourcePublic]]] = defaultdict(list)
+    for row in rows:
+        assert row.id is not None
+        if row.stage_id is not None:
+            owner = ("stage", row.stage_id)
+        elif row.terms_id is not None:
+            owner = ("terms", row.terms_id)
+        else:
+            owner = ("exchange", row.exchange_id)
+        public = SourcePublic.model_validate(row, update={"figures": figures[row.id]})
+        found[owner].append((row, public))
+    return found
+
+
 def exchange_sources(session: Session, *, exchange_id: int | None) -> list[SourcePublic]:
-    query = (
-        select(Source)
-        .where(col(Source.exchange_id) == exchange_id, col(Source.stage_id).is_(None))
-        .order_by(col(Source.position), col(Source.id))
+    assert exchange_id is not None
+    only_exchange = and_(
+        col(Source.exchange_id) == exchange_id,
+        col(Source.stage_id).is_(None),
+        col(Source.terms_id).is_(None),
     )
-    return [SourcePublic.model_validate(source) for source in session.scalars(query)]
+    found = _sources(session, only_exchange, _party_slugs(session))
+    return [public for _, public in found.get(("exchange", exchange_id), [])]
 
 
 def list_stages(session: Session, *, exchange: Exchange) -> list[StagePublic]:
@@ -248,36 +552,73 @@ def list_stage_rows(
     return list(session.scalars(query.order_by(col(Stage.date), col(Stage.id))))
 
 
+def stage_sides(releases: Sequence[ReleasePublic], parties: Sequence[str]) -> list[StageSidePublic]:
+    """The first API's two sides of a stage: what each of the first two parties received in the
+    deal (a side's counts are unknown where any release's are)."""
+    sides = []
+    for key, party in zip(SIDE_KEYS, parties, strict=False):
+        received = [r for r in releases if r.received_by == party and not r.outside_deal]
+        living = [r for r in received if r.kind == "living"]
+        remains = [r.remains for r in received if r.kind == "remains"]
+
+        def total(name: str, rows: Sequence[ReleasePublic] = living) -> int | None:
+            values = [getattr(row, name) for row in rows]
+            return None if not values or None in values else sum(values)
+
+        sides.append(
+            StageSidePublic(
+                key=key,  # type: ignore[arg-type]
+                military=total("military"),
+                civilian=total("civilian"),
+                people=total("people"),
+                remains=None if not remains or None in remains else sum(r or 0 for r in remains),
+            )
+        )
+    return sides
+
+
 def stage_publics(
     session: Session, stages: Sequence[Stage], *, slugs: dict[int | None, str]
 ) -> list[StagePublic]:
-    """Stages with their sides and sources, in three queries whatever the number of stages."""
+    """Stages with their releases, sides and sources, in five queries whatever their number."""
     ids = [stage.id for stage in stages]
-    sides: dict[int, list[StageSidePublic]] = defaultdict(list)
-    for side in session.scalars(
-        select(StageSide).where(col(StageSide.stage_id).in_(ids)).order_by(col(StageSide.key))
+    if not ids:
+        return []
+    exchange_ids = list({stage.exchange_id for stage in stages})
+    parties = _parties_by_exchange(session, exchange_ids)
+    party_slugs = _party_slugs(session)
+    releases: dict[int, list[ReleasePublic]] = defaultdict(list)
+    for release in session.scalars(
+        select(StageRelease)
+        .where(col(StageRelease.stage_id).in_(ids))
+        .order_by(col(StageRelease.stage_id), col(StageRelease.position), col(StageRelease.id))
     ):
-        sides[side.stage_id].append(StageSidePublic.model_validate(side))
-    sources: dict[int, list[SourcePublic]] = defaultdict(list)
-    for source in session.scalars(
-        select(Source)
-        .where(col(Source.stage_id).in_(ids))
-        .order_by(col(Source.position), col(Source.id))
-    ):
-        assert source.stage_id is not None
-        sources[source.stage_id].append(SourcePublic.model_validate(source))
-    return [
-        StagePublic.model_validate(
-            stage,
-            update={
-                "exchange": slugs[stage.exchange_id],
-                "sides": sides[stage.id],
-                "sources": sources[stage.id],
-            },
+        releases[release.stage_id].append(
+            ReleasePublic.model_validate(
+                release,
+                update={
+                    "released_by": party_slugs[release.released_by],
+                    "received_by": party_slugs[release.received_by],
+                },
+            )
         )
-        for stage in stages
-        if stage.id is not None
-    ]
+    sources = _sources(session, col(Source.stage_id).in_(ids), party_slugs)
+    publics = []
+    for stage in stages:
+        assert stage.id is not None
+        listed = [party.slug for party in parties[stage.exchange_id]]
+        publics.append(
+            StagePublic.model_validate(
+                stage,
+                update={
+                    "exchange": slugs[stage.exchange_id],
+                    "releases": releases[stage.id],
+                    "sides": stage_sides(releases[stage.id], listed) if len(listed) == 2 else [],
+                    "sources": [public for _, public in sources.get(("stage", stage.id), [])],
+                },
+            )
+        )
+    return publics
 
 
 def exchange_choices(session: Session) -> list[tuple[str, str]]:
@@ -287,23 +628,25 @@ def exchange_choices(session: Session) -> list[tuple[str, str]]:
 
 
 def side_name_choices(session: Session) -> list[str]:
+    """The names of the parties of published exchanges, for the timeline's party filter."""
     query = (
-        select(col(ExchangeSide.name))
-        .join(Exchange, col(Exchange.id) == ExchangeSide.exchange_id)
+        select(col(Party.name))
+        .join(ExchangeParty, col(ExchangeParty.party_id) == Party.id)
+        .join(Exchange, col(Exchange.id) == ExchangeParty.exchange_id)
         .where(visible_exchange())
         .distinct()
-        .order_by(col(ExchangeSide.name))
+        .order_by(col(Party.name))
     )
     return list(session.scalars(query))
 
 
 def corrections(session: Session, *, stage_ids: list[int]) -> dict[int, list[Revision]]:
-    """Changes to published stages, with the editor's reason, oldest first, by stage id."""
+    """Corrections of published stages (decided when written), oldest first, by stage id."""
     query = (
         select(Revision)
         .where(
             col(Revision.entity) == "stage",
-            col(Revision.action) == "update",
+            col(Revision.is_correction).is_(True),
             col(Revision.entity_id).in_(stage_ids),
         )
         .order_by(col(Revision.at), col(Revision.id))
@@ -315,42 +658,121 @@ def corrections(session: Session, *, stage_ids: list[int]) -> dict[int, list[Rev
 
 
 def totals(session: Session) -> TotalsPublic:
-    """All-time sums over every published exchange, one entry per side name."""
+    """All-time sums over published exchanges, per conflict and receiving party, beside the
+    latest official running total each party publishes; and the first API's sums per name."""
     sums_query = (
-        select(col(ExchangeSide.name), *_stage_sums_columns())
-        .select_from(StageSide)
-        .join(Stage, col(Stage.id) == StageSide.stage_id)
-        .join(Exchange, col(Exchange.id) == Stage.exchange_id)
-        .join(
-            ExchangeSide,
-            and_(
-                col(ExchangeSide.exchange_id) == Exchange.id,
-                col(ExchangeSide.key) == StageSide.key,
-            ),
+        select(
+            col(Exchange.conflict_id),
+            col(StageRelease.received_by),
+            col(StageRelease.outside_deal),
+            *_stage_sums_columns(),
         )
+        .select_from(StageRelease)
+        .join(Stage, col(Stage.id) == StageRelease.stage_id)
+        .join(Exchange, col(Exchange.id) == Stage.exchange_id)
         .where(counted_stage(), visible_exchange())
-        .group_by(col(ExchangeSide.name))
+        .group_by(
+            col(Exchange.conflict_id), col(StageRelease.received_by), col(StageRelease.outside_deal)
+        )
     )
-    sums = {row[0]: _stage_sums(row[1:]) for row in session.execute(sums_query)}
+    sums: dict[tuple[int, int], _PartySums] = defaultdict(_PartySums)
+    for row in session.execute(sums_query):
+        if row[2]:
+            sums[(row[0], row[1])].outside = _stage_sums(row[3:])
+        else:
+            sums[(row[0], row[1])].deal = _stage_sums(row[3:])
     count_query = (
-        select(col(ExchangeSide.name), func.count(func.distinct(ExchangeSide.exchange_id)))
-        .join(Exchange, col(Exchange.id) == ExchangeSide.exchange_id)
+        select(col(Exchange.conflict_id), col(Party.id), func.count(col(Exchange.id)))
+        .join(ExchangeParty, col(ExchangeParty.exchange_id) == Exchange.id)
+        .join(Party, col(Party.id) == ExchangeParty.party_id)
         .where(visible_exchange())
-        .group_by(col(ExchangeSide.name))
-        .order_by(func.count(func.distinct(ExchangeSide.exchange_id)).desc(), ExchangeSide.name)
+        .group_by(col(Exchange.conflict_id), col(Party.id))
     )
+    counts = {(c, p): n for c, p, n in session.execute(count_query)}
+    conflicts = {c.id: c for c in session.scalars(select(Conflict).order_by(col(Conflict.id)))}
+    parties = {p.id: p for p in session.scalars(select(Party))}
+    official = _latest_official_totals(session)
+    by_conflict: dict[int, list[TotalsParty]] = defaultdict(list)
+    by_name: dict[str, tuple[tally.StageSums, int]] = {}
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], parties[item[0][1]].name))
+    for (conflict_id, party_id), exchanges_count in ordered:
+        party, found = parties[party_id], sums[(conflict_id, party_id)]
+        counted = tally.party_tally(found.deal, found.outside)
+        by_conflict[conflict_id].append(
+            TotalsParty(
+                slug=party.slug,
+                name=party.name,
+                name_uk=party.name_uk,
+                **vars(counted.counts),
+                qualifier=counted.qualifier,
+                undisclosed=counted.undisclosed,
+                outside_deal=OutsideDeal(
+                    people=counted.outside_people, remains=counted.outside_remains
+                ),
+                exchanges_count=exchanges_count,
+                official=official.get((conflict_id, party_id)),
+            )
+        )
+        before, seen = by_name.get(party.name, (tally.StageSums(), 0))
+        by_name[party.name] = (_added(before, found.deal), seen + exchanges_count)
     sides = []
-    for name, exchanges_count in session.execute(count_query):
-        counted = tally.side_tally(sums.get(name, tally.StageSums()))
+    for name, (deal, exchanges_count) in sorted(by_name.items(), key=lambda i: (-i[1][1], i[0])):
+        counted_side = tally.side_tally(deal)
         sides.append(
             TotalsSide(
                 name=name,
-                returned=_public_counts(counted.returned),
-                undisclosed=counted.undisclosed,
+                returned=_public_counts(counted_side.returned),
+                undisclosed=counted_side.undisclosed,
                 exchanges_count=exchanges_count,
             )
         )
-    return TotalsPublic(sides=sides)
+    return TotalsPublic(
+        conflicts=[
+            TotalsConflict(
+                slug=conflict.slug,
+                name=conflict.name,
+                name_uk=conflict.name_uk,
+                parties=by_conflict[conflict_id],
+            )
+            for conflict_id, conflict in conflicts.items()
+            if by_conflict[conflict_id]
+        ],
+        sides=sides,
+    )
+
+
+def _added(first: tally.StageSums, second: tally.StageSums) -> tally.StageSums:
+    return tally.StageSums(
+        *(a + b for a, b in zip(vars(first).values(), vars(second).values(), strict=True))
+    )
+
+
+def _latest_official_totals(session: Session) -> dict[tuple[int, int], OfficialTotalPublic]:
+    """The latest people total each party published, per conflict."""
+    latest: dict[tuple[int, int], OfficialTotalPublic] = {}
+    query = (
+        select(OfficialTotal)
+        .where(col(OfficialTotal.measure) == "people")
+        .order_by(col(OfficialTotal.as_of).desc(), col(OfficialTotal.id).desc())
+    )
+    for total in session.scalars(query):
+        key = (total.conflict_id, total.party_id)
+        if key not in latest:
+            latest[key] = OfficialTotalPublic(
+                people=total.figure,
+                measure="people",
+                qualifier=total.qualifier,  # type: ignore[arg-type]
+                as_of=total.as_of,
+                note=total.note,
+                source=SourcePublic(
+                    url=total.url,
+                    publisher=total.publisher,
+                    announcer=total.announcer,
+                    published_at=total.published_at,
+                    claim=total.claim,
+                ),
+            )
+    return latest
 
 
 def exchange_titles(session: Session, *, slugs: Iterable[str]) -> dict[str, str]:
@@ -362,13 +784,17 @@ def exchange_titles(session: Session, *, slugs: Iterable[str]) -> dict[str, str]
 def side_names(
     session: Session, *, slugs: Iterable[str] | None = None
 ) -> dict[tuple[str, str], str]:
-    """(exchange slug, side key) -> side name, for every exchange or only those in `slugs`."""
-    query = select(col(Exchange.slug), col(ExchangeSide.key), col(ExchangeSide.name)).join(
-        ExchangeSide, col(ExchangeSide.exchange_id) == Exchange.id
+    """(exchange slug, side key) -> party name for the first two parties of every exchange, or
+    only those in `slugs`."""
+    query = (
+        select(col(Exchange.slug), col(ExchangeParty.position), col(Party.name))
+        .join(ExchangeParty, col(ExchangeParty.exchange_id) == Exchange.id)
+        .join(Party, col(Party.id) == ExchangeParty.party_id)
+        .where(col(ExchangeParty.position) < len(SIDE_KEYS))
     )
     if slugs is not None:
         query = query.where(col(Exchange.slug).in_(list(slugs)))
-    return {(slug, key): name for slug, key, name in session.execute(query)}
+    return {(slug, SIDE_KEYS[position]): name for slug, position, name in session.execute(query)}
 
 
 def exchange_slugs(session: Session) -> set[str]:
@@ -378,80 +804,21 @@ def exchange_slugs(session: Session) -> set[str]:
 # ---- embeds ------------------------------------------------------------------------------
 
 
-def get_exchange_as_of(session: Session, *, slug: str, as_of: dt.date) -> ExchangeDetail | None:
-    """A published exchange as an article written on `as_of` saw it: its tally and stages count
-    only the stages dated on or before that day, each with its current (corrected) figures.
-
-    "Published by that date" is read from the stage's date, not from when it was entered: the
-    bundled history was entered long after the swaps it records.
-    """
-    exchange = get_exchange_row(session, slug=slug)
-    if exchange is None:
-        return None
-    dated = and_(counted_stage(), col(Stage.date) <= as_of)
-    query = (
-        select(col(StageSide.key), *_stage_sums_columns())
-        .join(Stage, col(Stage.id) == StageSide.stage_id)
-        .where(col(Stage.exchange_id) == exchange.id, dated)
-        .group_by(col(StageSide.key))
-    )
-    sums = {row[0]: _stage_sums(row[1:]) for row in session.execute(query)}
-    assert exchange.id is not None
-    sides = []
-    for side in _sides_by_exchange(session, [exchange.id])[exchange.id]:
-        target = _target(side)
-        counted = tally.side_tally(sums.get(side.key, tally.StageSums()), target)
-        sides.append(
-            SidePublic.model_validate(
-                {
-                    "key": side.key,
-                    "name": side.name,
-                    "target": _public_counts(target),
-                    "returned": _public_counts(counted.returned),
-                    "percent": counted.percent,
-                    "remaining": counted.remaining,
-                    "undisclosed": counted.undisclosed,
-                }
-            )
-        )
-    stages = [stage for stage in list_stages(session, exchange=exchange) if stage.date <= as_of]
-    return ExchangeDetail.model_validate(
-        exchange,
-        update={
-            "stages_count": max((s.stages for s in sums.values()), default=0),
-            "sides": sides,
-            "sources": exchange_sources(session, exchange_id=exchange.id),
-            "stages": stages,
-        },
-    )
-
-
 def figures_corrected(session: Session, *, slug: str, stage_ids: list[int]) -> bool:
     """Whether a published figure of these stages, or a published target of the exchange, was
-    changed after publication (what readers see as a correction note)."""
+    corrected (decided when the revision was written): what readers see as a correction note."""
     exchange_id = select(col(Exchange.id)).where(col(Exchange.slug) == slug).scalar_subquery()
-    query = select(Revision).where(
-        col(Revision.action) == "update",
+    query = select(func.count(col(Revision.id))).where(
+        col(Revision.is_correction).is_(True),
         or_(
             and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stage_ids)),
             and_(col(Revision.entity) == "exchange", col(Revision.entity_id) == exchange_id),
+            and_(
+                col(Revision.entity) == "terms",
+                col(Revision.entity_id).in_(
+                    select(col(Terms.id)).where(col(Terms.exchange_id) == exchange_id)
+                ),
+            ),
         ),
     )
-    for revision in session.scalars(query):
-        before, after = revision.before, revision.after
-        if not before or not after or not before.get("published"):
-            continue  # a restore, or a draft's changes: nothing published was changed
-        shown = (
-            "target"
-            if revision.entity == "exchange"
-            else ("military", "civilian", "people", "remains")
-        )
-        if _figures_of(before, shown) != _figures_of(after, shown):
-            return True
-    return False
-
-
-def _figures_of(snapshot: dict[str, Any], names: str | tuple[str, ...]) -> list[Any]:
-    fields = (names,) if isinstance(names, str) else names
-    sides = sorted(snapshot.get("sides", []), key=lambda side: str(side.get("key")))
-    return [[side.get(name) for name in fields] for side in sides]
+    return bool(session.scalar(query))

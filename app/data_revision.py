@@ -7,17 +7,20 @@ to commit and moves the counter once per transaction: writers take the counter's
 so they cannot deadlock on it, and the counter grows in commit order. SQLite lets one writer in at
 a time, so a plain trigger per row is enough there.
 
-Migration 0004 installs the same triggers (migrations keep their own copy of the SQL). Alembic's
-batch mode on SQLite recreates a table without its triggers: a later migration that alters one
-of DATA_TABLES in batch mode must run `create_triggers` again; tests/test_caching.py checks that
-a migrated database still counts every write.
+Migrations 0004 and 0005 install the same triggers (migrations keep their own copy of the
+SQL). Alembic's batch mode on SQLite recreates a table without its triggers: a later migration
+that alters one of DATA_TABLES in batch mode must install them again; tests/test_caching.py
+checks that a migrated database still counts every write.
 """
 
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-DATA_TABLES = ("exchange", "exchange_side", "stage", "stage_side", "source")
+DATA_TABLES = (
+    "conflict", "party", "exchange", "exchange_party", "terms", "terms_target", "stage",
+    "stage_release", "source", "source_figure", "official_total",
+)  # fmt: skip
 ROW_ID = 1
 
 _SEED_ROW = "INSERT INTO data_revision (id, value) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"

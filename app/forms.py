@@ -57,7 +57,8 @@ def stage_form_from(data: dict[str, Any]) -> StageForm:
     """A stored stage (its snapshot) as form values, for editing."""
     values = {
         "date": str(data["date"]),
-        "status": data["status"],
+        # Status is derived; the form's choice only marks a stage disputed by hand.
+        "status": data.get("status") or ("disputed" if data.get("disputed_reason") else "reported"),
         "notes": data["notes"],
         "published": "1" if data["published"] else "",
     }

@@ -35,12 +35,14 @@ from sqlmodel import Session, col
 from app import writes
 from app.exports import CLAIM_SEPARATOR, LIST_SEPARATOR, undefuse
 from app.models import (
+    MARKED_DISPUTED,
     SIDE_KEYS,
     SLUG_PATTERN,
     Exchange,
     ExchangeCreate,
-    ExchangeSide,
+    Party,
     Source,
+    SourceFigure,
     Stage,
     StageCreate,
     StageSideCreate,
@@ -471,9 +473,7 @@ class _Importer:
             where = " in a new exchange" if new_exchange is not None else ""
             return "create", f"new stage{where}", stage.id
         assert stage.id is not None
-        before = writes.stage_snapshot(self.session, stage)
-        after = data.model_dump(mode="json")
-        changed = [name for name, value in after.items() if before[name] != value]
+        changed = writes.stage_changes(self.session, stage=stage, data=data)
         if not changed:
             return "unchanged", f"stage {stage.id} already matches", stage.id
         try:
@@ -503,10 +503,8 @@ class _Importer:
         return _validated(ExchangeCreate.model_validate, data, "exchange")
 
     def _check_side_names(self, exchange: Exchange, parsed: _Stage) -> None:
-        query = select(col(ExchangeSide.key), col(ExchangeSide.name)).where(
-            col(ExchangeSide.exchange_id) == exchange.id
-        )
-        stored: dict[str, str] = dict(self.session.execute(query).all())
+        parties = writes.exchange_parties(self.session, exchange.id)
+        stored = {key: party.name for key, party in zip(SIDE_KEYS, parties, strict=False)}
         for key, (name, line) in parsed.side_names.items():
             if stored.get(key) != name:
                 message = f"side {key} of {parsed.slug} is {_shown(stored.get(key, ''))}"
@@ -535,18 +533,38 @@ class _Importer:
                     "publisher": publishers[index],
                     "published_at": published_at,
                     "claim": claim,
+                    # Who said it and the figures they gave are not in the file: kept as stored.
+                    **({} if known is None else self._claimed(known)),
                 }
             )
+        disputed_reason = None if stage is None else stage.disputed_reason
+        marked = shared.get("status", "").strip() == "disputed"
+        if marked and disputed_reason is None and (stage is None or stage.status != "disputed"):
+            disputed_reason = MARKED_DISPUTED
         data = {
             "date": parsed.date,
-            "status": shared.get("status", "").strip()
-            or ("reported" if stage is None else stage.status),
+            "disputed_reason": disputed_reason,
             "notes": shared.get("notes", "" if stage is None else stage.notes),
             "published": True if stage is None else stage.published,
             "sides": parsed.sides,
             "sources": sources,
         }
         return _validated(StageCreate.model_validate, data, "source_urls")
+
+    def _claimed(self, source: Source) -> dict[str, Any]:
+        snapshot = self.session.scalars(
+            select(SourceFigure).where(col(SourceFigure.source_id) == source.id)
+        ).all()
+        slugs = dict(self.session.execute(select(col(Party.id), col(Party.slug))).all())
+        return {
+            "announcer": source.announcer,
+            "speaks_for": source.speaks_for,
+            "figures": [
+                figure.model_dump(exclude={"id", "source_id"})
+                | {"received_by": slugs.get(figure.received_by, "")}
+                for figure in snapshot
+            ],
+        }
 
     def _sources(self, stage: Stage) -> list[Source]:
         query = select(Source).where(col(Source.stage_id) == stage.id)

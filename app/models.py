@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    ForeignKeyConstraint,
     Index,
     Text,
     UniqueConstraint,
@@ -34,6 +35,9 @@ SQLModel.metadata.naming_convention = {
 }
 
 SideKey = Literal["a", "b"]
+TermsKind = Literal["original", "amendment"]
+ReleaseKind = Literal["living", "remains"]
+Qualifier = Literal["exact", "about", "at_least"]
 ExchangeStatus = Literal["announced", "in_progress", "completed", "stalled"]
 StageStatus = Literal["reported", "confirmed", "disputed"]
 Role = Literal["editor", "admin"]
@@ -42,6 +46,10 @@ SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SIDE_KEYS: tuple[SideKey, ...] = ("a", "b")
 EXCHANGE_STATUSES: tuple[ExchangeStatus, ...] = ("announced", "in_progress", "completed", "stalled")
 STAGE_STATUSES: tuple[StageStatus, ...] = ("reported", "confirmed", "disputed")
+TERMS_KINDS: tuple[TermsKind, ...] = ("original", "amendment")
+RELEASE_KINDS: tuple[ReleaseKind, ...] = ("living", "remains")
+QUALIFIERS: tuple[Qualifier, ...] = ("exact", "about", "at_least")
+ENTITIES = ("exchange", "stage", "terms", "official_total")
 
 
 def utcnow() -> dt.datetime:
@@ -81,6 +89,27 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
 
 def _non_negative(*columns: str) -> list[CheckConstraint]:
     return [CheckConstraint(f"{c} IS NULL OR {c} >= 0", name=f"{c}_non_negative") for c in columns]
+
+
+def _party_of_exchange(column: str, table: str) -> ForeignKeyConstraint:
+    """`column` must name a party of the row's exchange (and follows it when a side is renamed
+    to another party)."""
+    return ForeignKeyConstraint(
+        ["exchange_id", column],
+        ["exchange_party.exchange_id", "exchange_party.party_id"],
+        name=f"fk_{table}_{column}_exchange_party",
+        onupdate="CASCADE",
+    )
+
+
+def _owned_by(table: str, parent: str, column: str) -> ForeignKeyConstraint:
+    """The row's parent (`column`) belongs to the same exchange as the row says."""
+    return ForeignKeyConstraint(
+        [column, "exchange_id"],
+        [f"{parent}.id", f"{parent}.exchange_id"],
+        name=f"fk_{table}_{column}_{parent}",
+        ondelete="CASCADE",
+    )
 
 
 # ---- users -------------------------------------------------------------------------------
@@ -134,27 +163,47 @@ class LoginAttempt(SQLModel, table=True):
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
+# ---- conflicts and parties ---------------------------------------------------------------
+
+
+class Conflict(SQLModel, table=True):
+    """A war or dispute whose parties exchange people: totals never cross conflicts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    name: str = Field(max_length=200)
+    name_uk: str | None = Field(default=None, max_length=200)
+
+
+class Party(SQLModel, table=True):
+    """A state or armed group that holds and releases people; may take part in several conflicts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    name: str = Field(max_length=120, index=True)
+    name_uk: str | None = Field(default=None, max_length=120)
+
+
 # ---- exchanges ---------------------------------------------------------------------------
 
 
 class Exchange(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_one_of("status", EXCHANGE_STATUSES), name="status_known"),
-        CheckConstraint(
-            "planned_stages IS NULL OR planned_stages > 0", name="planned_stages_positive"
-        ),
         CheckConstraint("version > 0", name="version_positive"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=120, unique=True)
+    conflict_id: int = Field(foreign_key="conflict.id", index=True)
     title: str = Field(max_length=300)
+    title_uk: str | None = Field(default=None, max_length=300)
     description: str = Field(default="", sa_type=Text, nullable=False)
+    summary_uk: str | None = Field(default=None, sa_type=Text)
     status: str = Field(default="announced", max_length=16)
     agreed_on: dt.date | None = None
     venue: str | None = Field(default=None, max_length=300)
     mediators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    planned_stages: int | None = None
     published: bool = True
     version: int = 1
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -162,41 +211,91 @@ class Exchange(SQLModel, table=True):
     deleted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class ExchangeSide(SQLModel, table=True):
-    """One party of an exchange: its name and what it was promised (targets)."""
+class ExchangeParty(SQLModel, table=True):
+    """A party of an exchange, in order: positions 0 and 1 are the first API's sides a and b."""
 
-    __tablename__ = "exchange_side"
+    __tablename__ = "exchange_party"
     __table_args__ = (
-        UniqueConstraint("exchange_id", "key"),
-        CheckConstraint(_one_of("key", SIDE_KEYS), name="key_known"),
-        *_non_negative("target_people", "target_military", "target_civilian", "target_remains"),
+        UniqueConstraint("exchange_id", "party_id"),
+        UniqueConstraint("exchange_id", "position"),
+        CheckConstraint("position >= 0", name="position_non_negative"),
+        CheckConstraint(
+            "official_number IS NULL OR official_number > 0", name="official_number_positive"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", ondelete="CASCADE")
-    key: str = Field(max_length=1)
-    name: str = Field(max_length=120, index=True)
-    target_people: int | None = None
-    target_military: int | None = None
-    target_civilian: int | None = None
-    target_remains: int | None = None
+    party_id: int = Field(foreign_key="party.id", index=True)
+    position: int
+    official_number: int | None = None  # "Ukraine's 65th exchange"
+
+
+class Terms(SQLModel, table=True):
+    """One version of what was agreed: the original deal, or an amendment from `effective` on."""
+
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", TERMS_KINDS), name="kind_known"),
+        CheckConstraint(
+            "planned_stages IS NULL OR planned_stages > 0", name="planned_stages_positive"
+        ),
+        Index("ix_terms_exchange_id_effective", "exchange_id", "effective"),
+        UniqueConstraint("id", "exchange_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", ondelete="CASCADE")
+    effective: dt.date | None = None  # null: in force from the start
+    kind: str = Field(default="original", max_length=16)
+    planned_stages: int | None = None
+    note: str = Field(default="", sa_type=Text, nullable=False)
+
+
+class TermsTarget(SQLModel, table=True):
+    """What one party is to receive under a terms version; a null count is unknown."""
+
+    __tablename__ = "terms_target"
+    __table_args__ = (
+        UniqueConstraint("terms_id", "received_by"),
+        CheckConstraint(_one_of("qualifier", QUALIFIERS), name="qualifier_known"),
+        *_non_negative("people", "military", "civilian", "remains"),
+        _owned_by("terms_target", "terms", "terms_id"),
+        _party_of_exchange("received_by", "terms_target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int
+    terms_id: int
+    received_by: int
+    people: int | None = None
+    military: int | None = None
+    civilian: int | None = None
+    remains: int | None = None
+    qualifier: str = Field(default="exact", max_length=16)
 
 
 # ---- stages ------------------------------------------------------------------------------
 
 
 class Stage(SQLModel, table=True):
+    """One day or batch of an exchange. `status` is derived from its releases and sources on
+    every write (stored so that the timeline can filter on it); editors only set
+    `disputed_reason`."""
+
     __table_args__ = (
         CheckConstraint(_one_of("status", STAGE_STATUSES), name="status_known"),
         CheckConstraint("version > 0", name="version_positive"),
         Index("ix_stage_exchange_id_date", "exchange_id", "date"),
         Index("ix_stage_date_id", "date", "id"),
+        # Lets a release name its stage and exchange together (see StageRelease).
+        UniqueConstraint("id", "exchange_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", ondelete="CASCADE")
     date: dt.date
     status: str = Field(default="reported", max_length=16)
+    disputed_reason: str | None = Field(default=None, sa_type=Text)
     notes: str = Field(default="", sa_type=Text, nullable=False)
     published: bool = True
     version: int = 1
@@ -205,17 +304,12 @@ class Stage(SQLModel, table=True):
     deleted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class StageSide(SQLModel, table=True):
-    """What one stage returned to one side; a null count is undisclosed.
-
-    `people` is stored when known: it equals military + civilian when both are known, and keeps a
-    reported total when the split was not disclosed ("215 returned", no breakdown).
-    """
-
-    __tablename__ = "stage_side"
-    __table_args__ = (
-        UniqueConstraint("stage_id", "key"),
-        CheckConstraint(_one_of("key", SIDE_KEYS), name="key_known"),
+def _figure_checks() -> list[CheckConstraint]:
+    """What a release or a claimed figure can never be: negative, a total below its parts,
+    living people in a remains row or remains in a living one."""
+    return [
+        CheckConstraint(_one_of("kind", RELEASE_KINDS), name="kind_known"),
+        CheckConstraint(_one_of("qualifier", QUALIFIERS), name="qualifier_known"),
         *_non_negative("military", "civilian", "people", "remains"),
         CheckConstraint(
             "people IS NULL OR military IS NULL OR civilian IS NULL"
@@ -226,36 +320,122 @@ class StageSide(SQLModel, table=True):
             "people IS NULL OR people >= COALESCE(military, 0) + COALESCE(civilian, 0)",
             name="people_covers_parts",
         ),
+        CheckConstraint(
+            "kind = 'living' OR (military IS NULL AND civilian IS NULL AND people IS NULL)",
+            name="remains_have_no_people",
+        ),
+        CheckConstraint("kind = 'remains' OR remains IS NULL", name="living_have_no_remains"),
+    ]
+
+
+class StageRelease(SQLModel, table=True):
+    """What one party handed to another in a stage: living people or remains; a null count is
+    undisclosed. `people` equals military + civilian when both are known, and keeps a reported
+    total alone when the split was not disclosed."""
+
+    __tablename__ = "stage_release"
+    __table_args__ = (
+        *_figure_checks(),
+        CheckConstraint("released_by <> received_by", name="two_parties"),
+        Index("ix_stage_release_stage_id", "stage_id"),
+        _owned_by("stage_release", "stage", "stage_id"),
+        _party_of_exchange("released_by", "stage_release"),
+        _party_of_exchange("received_by", "stage_release"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    stage_id: int = Field(foreign_key="stage.id", ondelete="CASCADE")
-    key: str = Field(max_length=1)
+    exchange_id: int
+    stage_id: int
+    position: int = 0
+    released_by: int
+    received_by: int
+    kind: str = Field(default="living", max_length=16)
     military: int | None = None
     civilian: int | None = None
     people: int | None = None
     remains: int | None = None
+    qualifier: str = Field(default="exact", max_length=16)
+    outside_deal: bool = False
+    categories: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    date: dt.date | None = None  # when it happened on another day than its stage
 
 
 # ---- sources -----------------------------------------------------------------------------
 
 
 class Source(SQLModel, table=True):
-    """Where a figure was reported: on a stage, or on the exchange itself when stage_id is null."""
+    """Where a figure was reported: on a stage, a terms version, or the exchange itself."""
 
     __table_args__ = (
         CheckConstraint("url LIKE 'http://%' OR url LIKE 'https://%'", name="url_http"),
         Index("ix_source_exchange_id_stage_id", "exchange_id", "stage_id"),
         # Stage pages and the timeline's text search look sources up by stage.
         Index("ix_source_stage_id", "stage_id"),
+        Index("ix_source_terms_id", "terms_id"),
+        UniqueConstraint("id", "exchange_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", ondelete="CASCADE")
     stage_id: int | None = Field(default=None, foreign_key="stage.id", ondelete="CASCADE")
+    terms_id: int | None = Field(default=None, foreign_key="terms.id", ondelete="CASCADE")
     position: int = 0
     url: str = Field(max_length=2000)
     publisher: str = Field(max_length=200)
+    announcer: str | None = Field(default=None, max_length=200)
+    # Whom the announcer speaks for: a party's slug, "independent" (a mediator, the ICRC), or
+    # null (the press, or not known). Decides whether matching figures confirm a stage.
+    speaks_for: str | None = Field(default=None, max_length=120)
+    published_at: dt.date | None = None
+    claim: str = Field(default="", sa_type=Text, nullable=False)
+
+
+class SourceFigure(SQLModel, table=True):
+    """A figure one source's announcer gave for one receiving party, in the release shape."""
+
+    __tablename__ = "source_figure"
+    __table_args__ = (
+        *_figure_checks(),
+        Index("ix_source_figure_source_id", "source_id"),
+        _owned_by("source_figure", "source", "source_id"),
+        _party_of_exchange("received_by", "source_figure"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int
+    source_id: int
+    received_by: int
+    kind: str = Field(default="living", max_length=16)
+    military: int | None = None
+    civilian: int | None = None
+    people: int | None = None
+    remains: int | None = None
+    qualifier: str = Field(default="exact", max_length=16)
+
+
+class OfficialTotal(SQLModel, table=True):
+    """A running total a party publishes ("8,050 returned"): coverage beside our own sums."""
+
+    __tablename__ = "official_total"
+    __table_args__ = (
+        CheckConstraint(_one_of("qualifier", QUALIFIERS), name="qualifier_known"),
+        CheckConstraint(_one_of("measure", ("people", "remains")), name="measure_known"),
+        CheckConstraint("figure >= 0", name="figure_non_negative"),
+        CheckConstraint("url LIKE 'http://%' OR url LIKE 'https://%'", name="url_http"),
+        Index("ix_official_total_conflict_id_party_id_as_of", "conflict_id", "party_id", "as_of"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conflict_id: int = Field(foreign_key="conflict.id", ondelete="CASCADE")
+    party_id: int = Field(foreign_key="party.id")
+    as_of: dt.date
+    measure: str = Field(default="people", max_length=16)
+    figure: int
+    qualifier: str = Field(default="exact", max_length=16)
+    note: str = Field(default="", sa_type=Text, nullable=False)
+    url: str = Field(max_length=2000)
+    publisher: str = Field(max_length=200)
+    announcer: str | None = Field(default=None, max_length=200)
     published_at: dt.date | None = None
     claim: str = Field(default="", sa_type=Text, nullable=False)
 
@@ -267,7 +447,7 @@ class Revision(SQLModel, table=True):
     """One create, change, publish or delete of an exchange or stage, with before and after."""
 
     __table_args__ = (
-        CheckConstraint(_one_of("entity", ("exchange", "stage")), name="entity_known"),
+        CheckConstraint(_one_of("entity", ENTITIES), name="entity_known"),
         CheckConstraint(
             _one_of("action", ("create", "update", "publish", "delete")), name="action_known"
         ),
@@ -284,6 +464,9 @@ class Revision(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     reason: str | None = Field(default=None, sa_type=Text)
+    # Decided once, when written: it changed a counted figure of a published stage or a target
+    # of published terms. Pages, widgets, images and feeds read it; none decides again.
+    is_correction: bool = False
 
 
 class DataRevision(SQLModel, table=True):
@@ -306,6 +489,13 @@ class Counts(SQLModel):
     remains: int | None = None
 
 
+class Percents(SQLModel):
+    people: float | None = None
+    military: float | None = None
+    civilian: float | None = None
+    remains: float | None = None
+
+
 class ReturnedPeople(SQLModel):
     returned: Counts
     undisclosed: bool
@@ -317,6 +507,8 @@ class ReturnedPeople(SQLModel):
 
 
 class SidePublic(ReturnedPeople):
+    """The first API's view of a party: the first two parties of an exchange as `a` and `b`."""
+
     key: SideKey
     name: str
     target: Counts
@@ -331,11 +523,93 @@ class SidePublic(ReturnedPeople):
         return shown_percent(self.percent, self.figure)
 
 
+class ConflictPublic(SQLModel):
+    slug: str
+    name: str
+
+
+class PartyPublic(SQLModel):
+    slug: str
+    name: str
+    name_uk: str | None = None
+    official_number: int | None = None
+
+
+class FigurePublic(SQLModel):
+    """Figures in the release shape: what was counted, or what one announcer said."""
+
+    received_by: str
+    kind: ReleaseKind
+    military: int | None
+    civilian: int | None
+    people: int | None
+    remains: int | None
+    qualifier: Qualifier
+
+
+class ReleasePublic(FigurePublic):
+    released_by: str
+    outside_deal: bool
+    categories: dict[str, int]
+    date: dt.date | None
+
+
 class SourcePublic(SQLModel):
     url: str
     publisher: str
+    announcer: str | None = None
+    speaks_for: str | None = None
     published_at: dt.date | None
     claim: str
+    figures: list[FigurePublic] = Field(default_factory=list)
+
+
+class TargetPublic(SQLModel):
+    received_by: str
+    people: int | None
+    military: int | None
+    civilian: int | None
+    remains: int | None
+    qualifier: Qualifier = "exact"
+
+
+class TermsPublic(SQLModel):
+    effective: dt.date | None
+    kind: TermsKind
+    planned_stages: int | None
+    note: str
+    targets: list[TargetPublic]
+    sources: list[SourcePublic]
+
+
+class OutsideDeal(SQLModel):
+    people: int
+    remains: int
+
+
+class MeasureRange(SQLModel):
+    min: int
+    max: int
+
+
+class PartyTallyPublic(SQLModel):
+    """One receiving party's tally as of a day, against the terms in force (tally.PartyTally)."""
+
+    received_by: str
+    name: str
+    headline: Literal["people", "remains"]
+    qualifier: Qualifier
+    people: int | None
+    military: int | None
+    civilian: int | None
+    remains: int | None
+    outside_deal: OutsideDeal
+    target: Counts
+    percent: Percents
+    remaining: Counts
+    range: dict[str, MeasureRange] | None
+    disputed: bool
+    undisclosed: bool
 
 
 class StageSidePublic(SQLModel):
@@ -351,9 +625,11 @@ class StagePublic(SQLModel):
     exchange: str
     date: dt.date
     status: StageStatus
+    disputed_reason: str | None = None
     published: bool
     version: int
     notes: str
+    releases: list[ReleasePublic] = Field(default_factory=list)
     sides: list[StageSidePublic]
     sources: list[SourcePublic]
     updated_at: dt.datetime
@@ -362,13 +638,20 @@ class StagePublic(SQLModel):
 class ExchangePublic(SQLModel):
     slug: str
     title: str
+    title_uk: str | None = None
     description: str
+    summary: str = ""
+    summary_uk: str | None = None
     status: ExchangeStatus
     agreed_on: dt.date | None
     venue: str | None
     mediators: list[str]
     planned_stages: int | None
     stages_count: int
+    conflict: ConflictPublic | None = None
+    parties: list[PartyPublic] = Field(default_factory=list)
+    terms: list[TermsPublic] = Field(default_factory=list)
+    tally: list[PartyTallyPublic] = Field(default_factory=list)
     sides: list[SidePublic]
     version: int
     updated_at: dt.datetime
@@ -386,18 +669,158 @@ class TotalsSide(ReturnedPeople):
     exchanges_count: int
 
 
+class OfficialTotalPublic(SQLModel):
+    people: int
+    measure: Literal["people", "remains"] = "people"
+    qualifier: Qualifier
+    as_of: dt.date
+    note: str = ""
+    source: SourcePublic
+
+
+class TotalsParty(SQLModel):
+    slug: str
+    name: str
+    name_uk: str | None = None
+    people: int | None
+    military: int | None
+    civilian: int | None
+    remains: int | None
+    qualifier: Qualifier
+    undisclosed: bool
+    outside_deal: OutsideDeal
+    exchanges_count: int
+    official: OfficialTotalPublic | None
+
+    @property
+    def figure(self) -> PeopleFigure:
+        return people_figure(self.people, self.undisclosed)
+
+
+class TotalsConflict(SQLModel):
+    slug: str
+    name: str
+    name_uk: str | None = None
+    parties: list[TotalsParty]
+
+
 class TotalsPublic(SQLModel):
+    conflicts: list[TotalsConflict] = Field(default_factory=list)
     sides: list[TotalsSide]
 
 
 # ---- write schemas -----------------------------------------------------------------------
 
+MAX_COUNT = 100_000  # more than this in one release or claim is not plausible
+EARLIEST_DATE = dt.date(2014, 1, 1)  # the swaps tracked here start in 2014
+
+
+def latest_plausible_date() -> dt.date:
+    """A stage can be entered for tomorrow at the latest (time zones), never later."""
+    return utcnow().date() + dt.timedelta(days=1)
+
+
+def _plausible_day(day: dt.date | None) -> dt.date | None:
+    if day is None:
+        return day
+    if day < EARLIEST_DATE:
+        raise ValueError("swaps tracked here start in 2014")
+    if day > latest_plausible_date():
+        raise ValueError("cannot be later than tomorrow")
+    return day
+
+
+Count = int | None
+
+
+def _people_sum(people: int | None, info: ValidationInfo) -> int | None:
+    """People, checked on the field (so that a 422 names it) against the parts given."""
+    military, civilian = info.data.get("military"), info.data.get("civilian")
+    if people is None:
+        return people
+    if military is not None and civilian is not None and people != military + civilian:
+        raise ValueError(
+            f"people ({people}) must equal military + civilian ({military + civilian})"
+        )
+    if people < (military or 0) + (civilian or 0):
+        raise ValueError("people cannot be fewer than the military and civilian counts given")
+    return people
+
+
+class FigureIn(SQLModel):
+    """Figures in the release shape, with every rule a count must keep (one place for all)."""
+
+    received_by: str = Field(min_length=1, max_length=120)
+    kind: ReleaseKind = "living"
+    military: Count = Field(default=None, ge=0, le=MAX_COUNT)
+    civilian: Count = Field(default=None, ge=0, le=MAX_COUNT)
+    people: Count = Field(default=None, ge=0, le=MAX_COUNT)
+    remains: Count = Field(default=None, ge=0, le=MAX_COUNT)
+    qualifier: Qualifier = "exact"
+
+    @field_validator("people")
+    @classmethod
+    def _people_is_the_sum(cls, people: int | None, info: ValidationInfo) -> int | None:
+        return _people_sum(people, info)
+
+    @field_validator("remains")
+    @classmethod
+    def _kind_fits(cls, remains: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")
+        living = [info.data.get(name) for name in ("military", "civilian", "people")]
+        if kind == "remains" and any(value is not None for value in living):
+            raise ValueError("remains are counted in `remains`; living people in a living row")
+        if kind == "living" and remains is not None:
+            raise ValueError("a living row has no remains: give them a row of kind remains")
+        return remains
+
+    @model_validator(mode="after")
+    def _people_from_parts(self) -> "FigureIn":
+        if self.people is None and self.military is not None and self.civilian is not None:
+            self.people = self.military + self.civilian
+        return self
+
+
+class ReleaseIn(FigureIn):
+    released_by: str = Field(min_length=1, max_length=120)
+    outside_deal: bool = False
+    categories: dict[str, int] = Field(default_factory=dict)
+    date: dt.date | None = None
+
+    @field_validator("categories")
+    @classmethod
+    def _categories_counts(cls, categories: dict[str, int]) -> dict[str, int]:
+        for name, value in categories.items():
+            if not 0 < len(name) <= 60:
+                raise ValueError("a category name has 1 to 60 characters")
+            if not 0 <= value <= MAX_COUNT:
+                raise ValueError(f"category {name!r} must be from 0 to {MAX_COUNT}")
+        return categories
+
+    @field_validator("date")
+    @classmethod
+    def _plausible(cls, day: dt.date | None) -> dt.date | None:
+        return _plausible_day(day)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ReleaseIn":
+        if self.released_by == self.received_by:
+            raise ValueError("a party cannot release people to itself")
+        total = self.remains if self.kind == "remains" else self.people
+        for name, value in self.categories.items():
+            if total is not None and value > total:
+                raise ValueError(f"category {name!r} ({value}) is more than the total ({total})")
+        return self
+
 
 class SourceCreate(SQLModel):
     url: str = Field(max_length=2000)
     publisher: str = Field(min_length=1, max_length=200)
+    announcer: str | None = Field(default=None, max_length=200)
+    speaks_for: str | None = Field(default=None, max_length=120)
     published_at: dt.date | None = None
     claim: str = Field(default="", max_length=2000)
+    figures: list[FigureIn] = Field(default_factory=list)
 
     @field_validator("url")
     @classmethod
@@ -419,42 +842,86 @@ class SourceCreate(SQLModel):
         stage's claims one per line, so a line break inside a claim would split it in two."""
         return " ".join(text.split())
 
+    @field_validator("announcer", "speaks_for")
+    @classmethod
+    def _optional_line(cls, text: str | None) -> str | None:
+        return " ".join(text.split()) or None if text is not None else None
+
 
 class StageSideCreate(SQLModel):
+    """The first API's stage side: what side `key` received (its figures become a release)."""
+
     key: SideKey
-    military: int | None = Field(default=None, ge=0)
-    civilian: int | None = Field(default=None, ge=0)
-    people: int | None = Field(default=None, ge=0)
-    remains: int | None = Field(default=None, ge=0)
+    military: Count = Field(default=None, ge=0, le=MAX_COUNT)
+    civilian: Count = Field(default=None, ge=0, le=MAX_COUNT)
+    people: Count = Field(default=None, ge=0, le=MAX_COUNT)
+    remains: Count = Field(default=None, ge=0, le=MAX_COUNT)
+
+    @field_validator("people")
+    @classmethod
+    def _people_is_the_sum(cls, people: int | None, info: ValidationInfo) -> int | None:
+        return _people_sum(people, info)
 
     @model_validator(mode="after")
-    def _people_agrees_with_parts(self) -> "StageSideCreate":
-        if self.military is not None and self.civilian is not None:
-            parts = self.military + self.civilian
-            if self.people is None:
-                self.people = parts
-            elif self.people != parts:
-                raise ValueError(f"people ({self.people}) must equal military + civilian ({parts})")
-        elif self.people is not None and self.people < (self.military or 0) + (self.civilian or 0):
-            raise ValueError("people cannot be fewer than the military and civilian counts given")
+    def _people_from_parts(self) -> "StageSideCreate":
+        if self.people is None and self.military is not None and self.civilian is not None:
+            self.people = self.military + self.civilian
         return self
 
 
 class StageCreate(SQLModel):
+    """A stage, from the form, the CSV importer and the JSON API alike: `releases`, or the first
+    API's `sides` for a two-party exchange. A `status` of disputed marks it disputed by hand; the
+    others are ignored, since status is derived."""
+
     date: dt.date
-    status: StageStatus = "reported"
+    status: StageStatus | None = None
+    disputed_reason: str | None = Field(default=None, max_length=2000)
     notes: str = Field(default="", max_length=10000)
     published: bool = True
-    sides: list[StageSideCreate]
-    sources: list[SourceCreate] = Field(default_factory=list)
+    releases: list[ReleaseIn] | None = None
+    sides: list[StageSideCreate] | None = None
+    # Validated even when left out, so that a published stage without sources names the field.
+    sources: list[SourceCreate] = Field(
+        default_factory=list, schema_extra={"validate_default": True}
+    )
+
+    @field_validator("date")
+    @classmethod
+    def _plausible(cls, day: dt.date) -> dt.date:
+        _plausible_day(day)
+        return day
+
+    @field_validator("sides")
+    @classmethod
+    def _both_sides(cls, sides: list[StageSideCreate] | None) -> list[StageSideCreate] | None:
+        if sides is not None and sorted(side.key for side in sides) != list(SIDE_KEYS):
+            raise ValueError("sides must list side 'a' and side 'b' once each")
+        return sides
+
+    @field_validator("sources")
+    @classmethod
+    def _published_has_a_source(
+        cls, sources: list[SourceCreate], info: ValidationInfo
+    ) -> list[SourceCreate]:
+        if info.data.get("published") and not sources:
+            raise ValueError("a published stage needs at least one source")
+        return sources
 
     @model_validator(mode="after")
-    def _complete(self) -> "StageCreate":
-        if sorted(side.key for side in self.sides) != list(SIDE_KEYS):
-            raise ValueError("sides must list side 'a' and side 'b' once each")
-        if self.published and not self.sources:
-            raise ValueError("a published stage needs at least one source")
+    def _one_shape(self) -> "StageCreate":
+        if self.releases is not None and self.sides is not None:
+            raise ValueError("give `releases` or the first API's `sides`, not both")
+        if self.releases is None and self.sides is None:
+            raise ValueError("a stage needs its `releases` (or `sides`)")
+        if self.status == "disputed" and not self.disputed_reason:
+            self.disputed_reason = MARKED_DISPUTED
+        if self.disputed_reason is not None:
+            self.disputed_reason = self.disputed_reason.strip() or None
         return self
+
+
+MARKED_DISPUTED = "Marked disputed by an editor"
 
 
 class ExchangeSideCreate(SQLModel):
@@ -471,22 +938,65 @@ class ExchangeSideCreate(SQLModel):
         return target
 
 
+class ConflictIn(SQLModel):
+    slug: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=200)
+    name_uk: str | None = Field(default=None, max_length=200)
+
+
+class PartyIn(SQLModel):
+    slug: str = Field(min_length=1, max_length=120)
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name_uk: str | None = Field(default=None, max_length=120)
+    official_number: int | None = Field(default=None, gt=0)
+
+
+class TargetIn(SQLModel):
+    received_by: str = Field(min_length=1, max_length=120)
+    people: Count = Field(default=None, ge=0, le=10 * MAX_COUNT)
+    military: Count = Field(default=None, ge=0, le=10 * MAX_COUNT)
+    civilian: Count = Field(default=None, ge=0, le=10 * MAX_COUNT)
+    remains: Count = Field(default=None, ge=0, le=10 * MAX_COUNT)
+    qualifier: Qualifier = "exact"
+
+
+class TermsIn(SQLModel):
+    effective: dt.date | None = None
+    kind: TermsKind = "original"
+    planned_stages: int | None = Field(default=None, gt=0, le=1000)
+    note: str = Field(default="", max_length=10000)
+    targets: list[TargetIn] = Field(default_factory=list)
+    sources: list[SourceCreate] = Field(default_factory=list)
+
+    @field_validator("targets")
+    @classmethod
+    def _one_per_party(cls, targets: list[TargetIn]) -> list[TargetIn]:
+        parties = [target.received_by for target in targets]
+        if len(set(parties)) != len(parties):
+            raise ValueError("one target per receiving party")
+        return targets
+
+
 class ExchangeCreate(SQLModel):
+    """An exchange in the v2 shape (`conflict`, `parties`, `terms`), or the first API's (`sides`
+    a and b with names and targets, `planned_stages`): both are stored the same way."""
+
     slug: str = Field(min_length=1, max_length=120)
     title: str = Field(min_length=1, max_length=300)
+    title_uk: str | None = Field(default=None, max_length=300)
     description: str = Field(default="", max_length=20000)
+    summary: str | None = Field(default=None, max_length=20000)
+    summary_uk: str | None = Field(default=None, max_length=20000)
     status: ExchangeStatus = "announced"
     agreed_on: dt.date | None = None
     venue: str | None = Field(default=None, max_length=300)
     mediators: list[str] = Field(default_factory=list)
     planned_stages: int | None = Field(default=None, gt=0)
     published: bool = True
-    sides: list[ExchangeSideCreate] = Field(
-        default_factory=lambda: [
-            ExchangeSideCreate(key="a", name="Ukraine"),
-            ExchangeSideCreate(key="b", name="Russia"),
-        ]
-    )
+    conflict: ConflictIn | None = None
+    parties: list[PartyIn] | None = None
+    terms: list[TermsIn] | None = None
+    sides: list[ExchangeSideCreate] | None = None
     sources: list[SourceCreate] = Field(default_factory=list)
     stages: list[StageCreate] = Field(default_factory=list)
 
@@ -499,10 +1009,39 @@ class ExchangeCreate(SQLModel):
 
     @field_validator("sides")
     @classmethod
-    def _two_sides(cls, sides: list[ExchangeSideCreate]) -> list[ExchangeSideCreate]:
-        if sorted(side.key for side in sides) != list(SIDE_KEYS):
+    def _two_sides(cls, sides: list[ExchangeSideCreate] | None) -> list[ExchangeSideCreate] | None:
+        if sides is not None and sorted(side.key for side in sides) != list(SIDE_KEYS):
             raise ValueError("sides must list side 'a' and side 'b' once each")
         return sides
+
+    @field_validator("parties")
+    @classmethod
+    def _two_or_more(cls, parties: list[PartyIn] | None) -> list[PartyIn] | None:
+        if parties is None:
+            return parties
+        if len(parties) < 2:
+            raise ValueError("an exchange has at least two parties")
+        slugs = [party.slug for party in parties]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError("each party once")
+        for slug in slugs:
+            if not SLUG_PATTERN.fullmatch(slug):
+                raise ValueError("party slug: use lowercase letters, digits and single hyphens")
+        return parties
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> "ExchangeCreate":
+        if self.parties is not None and self.sides is not None:
+            raise ValueError("give `parties` (and `terms`) or the first API's `sides`, not both")
+        if self.parties is None and self.sides is None:
+            self.sides = [
+                ExchangeSideCreate(key="a", name="Ukraine"),
+                ExchangeSideCreate(key="b", name="Russia"),
+            ]
+        if self.summary is not None:
+            self.description = self.summary
+        self.summary = None
+        return self
 
 
 # ---- write API schemas -------------------------------------------------------------------
@@ -554,58 +1093,28 @@ class WriteBody(SQLModel):
         return self
 
 
-class StageSideFields(StageSideCreate):
-    """StageSideCreate, its sum rule checked on `people`."""
-
-    @field_validator("people")
-    @classmethod
-    def _people_is_the_sum(cls, people: int | None, info: ValidationInfo) -> int | None:
-        military, civilian = info.data.get("military"), info.data.get("civilian")
-        if people is None:
-            return people
-        if military is not None and civilian is not None and people != military + civilian:
-            raise ValueError(
-                f"people ({people}) must equal military + civilian ({military + civilian})"
-            )
-        if people < (military or 0) + (civilian or 0):
-            raise ValueError("people cannot be fewer than the military and civilian counts given")
-        return people
-
-
-class StageFields(StageCreate):
-    """StageCreate, its rules checked on `sides` and `sources`."""
-
-    sides: list[StageSideFields]  # type: ignore[assignment]
-    # Validated even when left out, so that a published stage without sources names the field.
-    sources: list[SourceCreate] = Field(
-        default_factory=list, schema_extra={"validate_default": True}
-    )
-
-    @field_validator("sides")
-    @classmethod
-    def _both_sides(cls, sides: list[StageSideFields]) -> list[StageSideFields]:
-        if sorted(side.key for side in sides) != list(SIDE_KEYS):
-            raise ValueError("sides must list side 'a' and side 'b' once each")
-        return sides
-
-    @field_validator("sources")
-    @classmethod
-    def _published_has_a_source(
-        cls, sources: list[SourceCreate], info: ValidationInfo
-    ) -> list[SourceCreate]:
-        if info.data.get("published") and not sources:
-            raise ValueError("a published stage needs at least one source")
-        return sources
-
-
-class StageWrite(WriteBody, StageFields):
+class StageWrite(WriteBody, StageCreate):
     """A stage as POST /api/v1/exchanges/{slug}/stages takes it, and as a PATCH must leave it."""
 
 
 class ExchangeWrite(WriteBody, ExchangeCreate):
     """An exchange as POST /api/v1/exchanges takes it, and as a PATCH must leave it."""
 
-    stages: list[StageFields] = Field(default_factory=list)  # type: ignore[assignment]
+
+class TermsWrite(WriteBody, TermsIn):
+    """A terms version as POST /api/v1/exchanges/{slug}/terms takes it."""
+
+
+class OfficialTotalWrite(WriteBody):
+    """A running total as POST /api/v1/conflicts/{slug}/official-totals takes it."""
+
+    party: str = Field(min_length=1, max_length=120)
+    as_of: dt.date
+    measure: Literal["people", "remains"] = "people"
+    people: int = Field(ge=0, le=10_000_000)
+    qualifier: Qualifier = "exact"
+    note: str = Field(default="", max_length=2000)
+    source: SourceCreate
 
 
 class StaleVersion(SQLModel):

@@ -18,6 +18,7 @@ FIRST_DAY = dt.date(2022, 3, 1)
 LAST_DAY = dt.date(2026, 10, 31)
 SEARCH_WORD = "Azovstal"  # in about one stage note in eight: a filter that benchmarks can use
 DRAFT_SHARE = 0.05
+CONFLICT_SLUG, CONFLICT_NAME = "russia-ukraine-war", "Russia-Ukraine war"  # as the bundled seed
 
 VENUES = ("Istanbul", "Abu Dhabi", "Riyadh", "Doha", "the Belarus border", "the Sumy region")
 MEDIATORS = ((), ("UAE",), ("Turkey",), ("Saudi Arabia",), ("Qatar",), ("UAE", "Turkey"))
@@ -58,7 +59,8 @@ class SampleDataExists(RuntimeError):
 @dataclass
 class _ExchangePlan:
     row: dict[str, Any]
-    sides: list[dict[str, Any]]
+    terms: dict[str, Any]
+    targets: list[dict[str, Any]]  # what the parties (Ukraine, Russia) are to receive
     start: dt.date
     span_days: int
 
@@ -100,19 +102,16 @@ def _plan_exchange(rng: random.Random, number: int) -> _ExchangePlan:
         "agreed_on": agreed_on,
         "venue": venue,
         "mediators": list(rng.choice(MEDIATORS)),
-        "planned_stages": rng.choice((None, 1, 2, 3)),
         "published": True,
         "version": 1,
         "created_at": created_at,
         "updated_at": created_at,
         "deleted_at": None,
     }
-    sides = [
-        {"key": key, "name": name, "target_people": target}
-        | {"target_military": None, "target_civilian": None, "target_remains": None}
-        for key, name in (("a", "Ukraine"), ("b", "Russia"))
-    ]
-    return _ExchangePlan(row=row, sides=sides, start=start, span_days=span_days)
+    terms = {"effective": agreed_on, "kind": "original", "note": ""}
+    terms["planned_stages"] = rng.choice((None, 1, 2, 3))
+    targets = [{"people": target, "military": None, "civilian": None, "remains": None}] * 2
+    return _ExchangePlan(row=row, terms=terms, targets=targets, start=start, span_days=span_days)
 
 
 def _side_counts(rng: random.Random) -> dict[str, int | None]:
@@ -130,6 +129,42 @@ def _side_counts(rng: random.Random) -> dict[str, int | None]:
     return {"military": military, "civilian": civilian, "people": people, "remains": remains}
 
 
+def _status(rng: random.Random) -> dict[str, Any]:
+    status = _weighted(rng, STAGE_STATUS_WEIGHTS)
+    reason = "Generated sample: the sides' figures differ." if status == "disputed" else None
+    return {"status": status, "disputed_reason": reason}
+
+
+def _releases(stage_id: int, plan: _StagePlan, parties: list[int]) -> list[dict[str, Any]]:
+    """What each side received, as releases from the other: living, and remains beside them."""
+    rows = []
+    for index, counts in enumerate(plan.sides):
+        base = {
+            "stage_id": stage_id,
+            "released_by": parties[1 - index],
+            "received_by": parties[index],
+            "qualifier": "exact",
+            "outside_deal": False,
+            "categories": {},
+            "date": None,
+        }
+        rows.append(base | {"position": 2 * index, "kind": "living"} | counts | {"remains": None})
+        if counts["remains"] is not None:
+            rows.append(
+                base
+                | {"position": 2 * index + 1, "kind": "remains", "remains": counts["remains"]}
+                | dict.fromkeys(("military", "civilian", "people"))
+            )
+    return rows
+
+
+def _find_or_insert(connection: Connection, table: Table, row: dict[str, Any]) -> int:
+    found = connection.scalars(select(table.c.id).where(table.c.slug == row["slug"])).first()
+    if found is not None:
+        return int(found)
+    return _insert_returning_ids(connection, table, [row])[0]
+
+
 def _plan_stage(rng: random.Random, index: int, exchange: _ExchangePlan) -> _StagePlan:
     day = exchange.start + dt.timedelta(days=rng.randint(0, exchange.span_days))
     created_at = _at(day, rng)
@@ -141,7 +176,7 @@ def _plan_stage(rng: random.Random, index: int, exchange: _ExchangePlan) -> _Sta
         exchange=index,
         row={
             "date": day,
-            "status": _weighted(rng, STAGE_STATUS_WEIGHTS),
+            **_status(rng),
             "notes": notes,
             "published": rng.random() >= DRAFT_SHARE,
             "version": 1,
@@ -149,7 +184,7 @@ def _plan_stage(rng: random.Random, index: int, exchange: _ExchangePlan) -> _Sta
             "updated_at": created_at,
             "deleted_at": None,
         },
-        sides=[{"key": "a"} | returned_a, {"key": "b"} | returned_b],
+        sides=[returned_a, returned_b],
     )
     people = returned_a["people"]
     stage.source = {
@@ -202,16 +237,46 @@ def generate(engine: Engine, *, exchanges: int = 200, stages: int = 20_000, seed
         ).first()
         if taken is not None:
             raise SampleDataExists(f"sample data is already stored ({taken}): use a fresh database")
+        conflict_id = _find_or_insert(
+            connection, _table("conflict"), {"slug": CONFLICT_SLUG, "name": CONFLICT_NAME}
+        )
         exchange_ids = _insert_returning_ids(
-            connection, exchange_table, [plan.row for plan in exchange_plans]
+            connection,
+            exchange_table,
+            [plan.row | {"conflict_id": conflict_id} for plan in exchange_plans],
+        )
+        parties = [
+            _find_or_insert(connection, _table("party"), {"slug": slug, "name": name})
+            for slug, name in (("ukraine", "Ukraine"), ("russia", "Russia"))
+        ]
+        _insert(
+            connection,
+            _table("exchange_party"),
+            [
+                {"exchange_id": exchange_id, "party_id": party_id, "position": position}
+                for exchange_id in exchange_ids
+                for position, party_id in enumerate(parties)
+            ],
+        )
+        terms_ids = _insert_returning_ids(
+            connection,
+            _table("terms"),
+            [
+                {"exchange_id": exchange_id} | plan.terms
+                for exchange_id, plan in zip(exchange_ids, exchange_plans, strict=True)
+            ],
         )
         _insert(
             connection,
-            _table("exchange_side"),
+            _table("terms_target"),
             [
-                {"exchange_id": exchange_id} | side
-                for exchange_id, plan in zip(exchange_ids, exchange_plans, strict=True)
-                for side in plan.sides
+                {"terms_id": terms_id, "received_by": party_id, "qualifier": "exact"}
+                | {"exchange_id": exchange_id}
+                | target
+                for terms_id, exchange_id, plan in zip(
+                    terms_ids, exchange_ids, exchange_plans, strict=True
+                )
+                for party_id, target in zip(parties, plan.targets, strict=True)
             ],
         )
         stage_ids = _insert_returning_ids(
@@ -221,11 +286,11 @@ def generate(engine: Engine, *, exchanges: int = 200, stages: int = 20_000, seed
         )
         _insert(
             connection,
-            _table("stage_side"),
+            _table("stage_release"),
             [
-                {"stage_id": stage_id} | side
+                release | {"exchange_id": exchange_ids[plan.exchange]}
                 for stage_id, plan in zip(stage_ids, stage_plans, strict=True)
-                for side in plan.sides
+                for release in _releases(stage_id, plan, parties)
             ],
         )
         _insert(

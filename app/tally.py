@@ -3,9 +3,16 @@
 Pure functions over numbers: no FastAPI, no session, no I/O. `crud` feeds them SQL aggregates.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from typing import Literal, Protocol
+
+Qualifier = Literal["exact", "about", "at_least"]
+Measure = Literal["people", "military", "civilian", "remains"]
+Headline = Literal["people", "remains"]
+StageStatus = Literal["reported", "confirmed", "disputed"]
+MEASURES: tuple[Measure, ...] = ("people", "military", "civilian", "remains")
 
 ALMOST_ALL = Decimal("99.9")  # the most a percent short of its target may read
 
@@ -20,11 +27,13 @@ class Counts:
 
 @dataclass(frozen=True)
 class StageSums:
-    """Aggregates over one side's counted stages (published, not deleted), as SQL returns them.
+    """Aggregates over one party's counted releases (of published, undeleted stages), as SQL
+    returns them: `stages` counts its living releases, `remains_releases` its remains ones.
 
-    `*_known` count the stages where that figure was disclosed; people count as disclosed when the
-    total was, or both its parts were. `people_floor` adds each stage's people, or the parts of it
-    that were disclosed when the total was not.
+    `*_known` count the releases where that figure was disclosed; people count as disclosed when
+    the total was, or both its parts were. `people_floor` adds each release's people, or the parts
+    of it that were disclosed when the total was not. `at_least` and `about` count the releases
+    with that qualifier.
     """
 
     stages: int = 0
@@ -36,6 +45,10 @@ class StageSums:
     people_known: int = 0
     any_people_known: int = 0
     remains: int = 0
+    remains_releases: int = 0
+    remains_known: int = 0
+    at_least: int = 0
+    about: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,8 +61,8 @@ class SideTally:
 
 def side_tally(sums: StageSums, target: Counts | None = None) -> SideTally:
     """Tally one side against its target (PRODUCT.md, "Tally")."""
-    if sums.stages == 0:
-        returned = Counts(people=0, military=0, civilian=0, remains=0)
+    if sums.stages == 0:  # no living people moved (remains may have)
+        returned = Counts(people=0, military=0, civilian=0, remains=sums.remains)
         undisclosed = False
     else:
         returned = Counts(
@@ -147,7 +160,8 @@ def bar_fraction(percent: float | None) -> float:
 
 def with_stage(sums: StageSums, counts: Counts, *, sign: int = 1) -> StageSums:
     """The aggregates after adding (sign=1) or taking away (sign=-1) one stage's counts for a
-    side: what an editor's preview shows before the stage is saved."""
+    side (its living release, and its remains release when remains are given): what an
+    editor's preview shows before the stage is saved."""
     military, civilian, people = counts.military, counts.civilian, counts.people
     known_any = people is not None or military is not None or civilian is not None
     return StageSums(
@@ -160,4 +174,189 @@ def with_stage(sums: StageSums, counts: Counts, *, sign: int = 1) -> StageSums:
         people_known=sums.people_known + sign * people_known(counts),
         any_people_known=sums.any_people_known + sign * known_any,
         remains=sums.remains + sign * (counts.remains or 0),
+        remains_releases=sums.remains_releases + sign * (counts.remains is not None),
+        remains_known=sums.remains_known + sign * (counts.remains is not None),
+        at_least=sums.at_least,
+        about=sums.about,
     )
+
+
+# ---- tally v2: per receiving party, qualifiers, ranges, headline, derived status ------------
+
+
+@dataclass(frozen=True)
+class Percents:
+    people: float | None = None
+    military: float | None = None
+    civilian: float | None = None
+    remains: float | None = None
+
+
+@dataclass(frozen=True)
+class PartyTally:
+    """One receiving party's tally against the terms in force (PRODUCT.md, "Tally")."""
+
+    counts: Counts
+    undisclosed: bool
+    qualifier: Qualifier
+    outside_people: int
+    outside_remains: int
+    target: Counts
+    percent: Percents
+    remaining: Counts
+    range: dict[Measure, tuple[int, int]] | None
+    disputed: bool
+
+
+def qualifier_of(sums: StageSums) -> Qualifier:
+    """`at_least` when any counted release has an unknown part or says "at least", else `about`
+    when any says "about", else `exact`."""
+    unknown_people = sums.people_known < sums.stages
+    unknown_remains = sums.remains_known < sums.remains_releases
+    if sums.at_least or unknown_people or unknown_remains:
+        return "at_least"
+    return "about" if sums.about else "exact"
+
+
+def party_tally(
+    sums: StageSums,
+    outside: StageSums | None = None,
+    target: Counts | None = None,
+    *,
+    spreads: dict[Measure, list[tuple[int, int, int]]] | None = None,
+    disputed: bool = False,
+) -> PartyTally:
+    """Tally one receiving party: `sums` over its releases in the deal, `outside` over those
+    beside it (never toward a target), and `spreads` per measure: (counted, lowest, highest)
+    for each stage where the announcers' figures disagree."""
+    side = side_tally(sums, target)
+    target = target or Counts()
+    counts = side.returned
+    percent = Percents(
+        people=side.percent,
+        military=percent_of(counts.military, target.military),
+        civilian=percent_of(counts.civilian, target.civilian),
+        remains=percent_of(counts.remains if sums.remains_releases else 0, target.remains),
+    )
+    remaining = Counts(
+        people=side.remaining,
+        military=remaining_of(counts.military, target.military),
+        civilian=remaining_of(counts.civilian, target.civilian),
+        remains=remaining_of(counts.remains, target.remains),
+    )
+    outside = outside or StageSums()
+    return PartyTally(
+        counts=counts,
+        undisclosed=side.undisclosed,
+        qualifier=qualifier_of(sums),
+        outside_people=outside.people_floor,
+        outside_remains=outside.remains,
+        target=target,
+        percent=percent,
+        remaining=remaining,
+        range=claimed_range(counts, spreads or {}),
+        disputed=disputed,
+    )
+
+
+def claimed_range(
+    counts: Counts, spreads: dict[Measure, list[tuple[int, int, int]]]
+) -> dict[Measure, tuple[int, int]] | None:
+    """The lowest and highest totals the announcers' figures give, per measure where they
+    disagree: each disagreeing stage's counted figure swapped for its lowest, or its highest."""
+    found: dict[Measure, tuple[int, int]] = {}
+    for measure in MEASURES:
+        total = getattr(counts, measure)
+        stages = spreads.get(measure, [])
+        if total is None or not any(low != high for _, low, high in stages):
+            continue
+        low = total - sum(counted - lowest for counted, lowest, _ in stages)
+        high = total + sum(highest - counted for counted, _, highest in stages)
+        found[measure] = (max(low, 0), high)
+    return found or None
+
+
+def stage_spread(counted: int | None, claimed: Iterable[int | None]) -> tuple[int, int, int] | None:
+    """(counted, lowest, highest) of one stage's measure over the release and its claims, when
+    they disagree; None when they agree or the release holds no figure."""
+    if counted is None:
+        return None
+    values = [counted, *(value for value in claimed if value is not None)]
+    low, high = min(values), max(values)
+    return (counted, low, high) if low != high else None
+
+
+def headline_measure(targets: Sequence[Counts], tallies: Sequence[Counts]) -> Headline:
+    """What an exchange is about: remains when its deal is of remains, or when only remains
+    moved; people otherwise. Nothing headlines "0 returned" where only bodies came home."""
+    if any(t.remains for t in targets) and not any(t.people for t in targets):
+        return "remains"
+    moved_people = any(t.people for t in tallies)
+    moved_remains = any(t.remains for t in tallies)
+    return "remains" if moved_remains and not moved_people else "people"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A release or an announcer's figures for one receiving party and kind."""
+
+    received_by: str
+    kind: str
+    military: int | None = None
+    civilian: int | None = None
+    people: int | None = None
+    remains: int | None = None
+    released_by: str | None = None
+
+    def measures(self) -> dict[Measure, int]:
+        return {m: value for m in MEASURES if (value := getattr(self, m)) is not None}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One source's figures, with whom its announcer speaks for (a party, "independent", or
+    None for the press)."""
+
+    speaks_for: str | None
+    figures: Figures
+
+
+def _agree(a: Figures, b: Figures) -> bool | None:
+    """Whether two figures agree on every measure both give; None when they share none."""
+    shared = a.measures().keys() & b.measures().keys()
+    if not shared:
+        return None
+    return all(a.measures()[m] == b.measures()[m] for m in shared)
+
+
+def stage_status(
+    releases: Sequence[Figures], claims: Sequence[Claim], *, disputed_reason: str | None = None
+) -> StageStatus:
+    """Derived, never typed: `disputed` when two sources' figures differ for the same receiving
+    party, kind and measure (or an editor gave a reason); `confirmed` when, for every release,
+    figures from both the releasing and the receiving side, or from an independent announcer,
+    agree with it; `reported` otherwise."""
+    if disputed_reason:
+        return "disputed"
+    for index, first in enumerate(claims):
+        for second in claims[index + 1 :]:
+            same = (first.figures.received_by, first.figures.kind) == (
+                second.figures.received_by,
+                second.figures.kind,
+            )
+            if same and _agree(first.figures, second.figures) is False:
+                return "disputed"
+    if not releases:
+        return "reported"
+    for release in releases:
+        agreeing = {
+            claim.speaks_for
+            for claim in claims
+            if (claim.figures.received_by, claim.figures.kind)
+            == (release.received_by, release.kind)
+            and _agree(claim.figures, release)
+        }
+        both_sides = {release.received_by, release.released_by} <= agreeing
+        if not (both_sides or "independent" in agreeing):
+            return "reported"
+    return "confirmed"

@@ -13,7 +13,16 @@ from sqlmodel import Session, col
 
 from app.crud import counted_stage, stage_publics, visible_exchange
 from app.i18n import N_
-from app.models import STAGE_STATUSES, Exchange, ExchangeSide, Source, Stage, StagePublic
+from app.models import (
+    SIDE_KEYS,
+    STAGE_STATUSES,
+    Exchange,
+    ExchangeParty,
+    Party,
+    Source,
+    Stage,
+    StagePublic,
+)
 
 BAD_PAGE = N_("not a page of this timeline; start from page 1")
 BAD_DATE = N_("use a date like 2025-05-23")
@@ -124,11 +133,16 @@ def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
     if filters.exchange:
         conditions.append(col(Exchange.slug) == filters.exchange)
     if filters.side:
+        # A party's name or slug, or the first API's side key (a and b: the first two parties).
         side = filters.side.lower()
+        named = [func.lower(Party.name) == side, col(Party.slug) == side]
+        if side in SIDE_KEYS:
+            named.append(col(ExchangeParty.position) == SIDE_KEYS.index(side))  # type: ignore[arg-type]
         conditions.append(
             exists().where(
-                col(ExchangeSide.exchange_id) == Stage.exchange_id,
-                or_(func.lower(ExchangeSide.name) == side, col(ExchangeSide.key) == side),
+                col(ExchangeParty.exchange_id) == Stage.exchange_id,
+                col(Party.id) == ExchangeParty.party_id,
+                or_(*named),
             )
         )
     if filters.date_from:

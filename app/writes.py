@@ -1,25 +1,55 @@
-"""Every write to exchanges and stages, each with its revision in the history, in the caller's
-transaction (the caller commits)."""
+"""Every write to exchanges, terms, stages and official totals, each with its revision in the
+history, in the caller's transaction (the caller commits). The form, the CSV importer, the JSON
+API and the seed all come through here with the same schemas (`StageCreate`, `ExchangeCreate`),
+so one set of rules holds whoever writes."""
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
-from app.crud import exchange_slugs
+from app import tally
+from app.crud import exchange_slugs, stage_sides
 from app.models import (
+    SIDE_KEYS,
     Exchange,
     ExchangeCreate,
-    ExchangeSide,
+    ExchangeParty,
+    ExchangeSideCreate,
+    FigureIn,
+    OfficialTotal,
+    OfficialTotalWrite,
+    Party,
+    PartyIn,
+    ReleaseIn,
+    ReleasePublic,
     Revision,
     Source,
     SourceCreate,
+    SourceFigure,
     Stage,
     StageCreate,
-    StageSide,
+    StageRelease,
+    Terms,
+    TermsIn,
+    TermsTarget,
     utcnow,
 )
+from app.models import Conflict as ConflictRow
+
+FIGURES = ("military", "civilian", "people", "remains")
+
+
+class Invalid(ValueError):
+    """Input the schemas cannot judge alone (a party not in the exchange): `loc` names the
+    field as the write schema does, e.g. ("releases", 0, "received_by")."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 def _record(
@@ -33,6 +63,7 @@ def _record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     reason: str | None,
+    is_correction: bool = False,
 ) -> None:
     assert entity_id is not None
     session.add(
@@ -45,8 +76,108 @@ def _record(
             before=before,
             after=after,
             reason=reason,
+            is_correction=is_correction,
         )
     )
+
+
+# ---- parties and conflicts ---------------------------------------------------------------
+
+
+def slugify(name: str) -> str:
+    """A URL-safe slug from a name ("Saudi Arabia" -> "saudi-arabia"); Cyrillic is kept out."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:100].strip("-") or "party"  # room for a "-2" within the column's 120
+
+
+def _unique_slug(session: Session, model: type[Party] | type[ConflictRow], base: str) -> str:
+    slug, number = base, 1
+    while session.scalar(select(col(model.id)).where(col(model.slug) == slug)) is not None:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def party_for(session: Session, data: PartyIn) -> Party:
+    """The party with this slug, created with the names given when it is new."""
+    party = session.scalars(select(Party).where(col(Party.slug) == data.slug)).one_or_none()
+    if party is None:
+        party = Party(slug=data.slug, name=data.name or data.slug, name_uk=data.name_uk)
+        session.add(party)
+        session.flush()
+    return party
+
+
+def party_named(session: Session, name: str) -> Party:
+    """The first API's parties are names: found by name (any case), else created."""
+    party = session.scalars(
+        select(Party).where(func.lower(Party.name) == name.lower()).order_by(col(Party.id))
+    ).first()
+    if party is None:
+        party = Party(slug=_unique_slug(session, Party, slugify(name)), name=name)
+        session.add(party)
+        session.flush()
+    return party
+
+
+def conflict_holding(session: Session, parties: list[Party]) -> ConflictRow | None:
+    """The conflict whose exchanges hold all these parties (the oldest, if several)."""
+    holding: set[int] | None = None
+    for party in parties:
+        conflicts = set(
+            session.scalars(
+                select(col(Exchange.conflict_id))
+                .join(ExchangeParty, col(ExchangeParty.exchange_id) == Exchange.id)
+                .where(col(ExchangeParty.party_id) == party.id)
+            )
+        )
+        holding = conflicts if holding is None else holding & conflicts
+    return session.get(ConflictRow, min(holding)) if holding else None
+
+
+def _conflict_for_parties(session: Session, parties: list[Party]) -> ConflictRow:
+    """The one conflict holding all these parties, else a new one named after them."""
+    conflict = conflict_holding(session, parties)
+    if conflict is not None:
+        return conflict
+    name = "-".join(party.name for party in parties)[:200]
+    conflict = ConflictRow(slug=_unique_slug(session, ConflictRow, slugify(name)), name=name)
+    session.add(conflict)
+    session.flush()
+    return conflict
+
+
+def conflict_for(session: Session, slug: str, name: str, name_uk: str | None = None) -> ConflictRow:
+    conflict = session.scalars(
+        select(ConflictRow).where(col(ConflictRow.slug) == slug)
+    ).one_or_none()
+    if conflict is None:
+        conflict = ConflictRow(slug=slug, name=name, name_uk=name_uk)
+        session.add(conflict)
+        session.flush()
+    return conflict
+
+
+def exchange_parties(session: Session, exchange_id: int | None) -> list[Party]:
+    """An exchange's parties in order (the first two are the first API's sides a and b)."""
+    query = (
+        select(Party)
+        .join(ExchangeParty, col(ExchangeParty.party_id) == Party.id)
+        .where(col(ExchangeParty.exchange_id) == exchange_id)
+        .order_by(col(ExchangeParty.position))
+    )
+    return list(session.scalars(query))
+
+
+# ---- sources, terms ----------------------------------------------------------------------
+
+
+def _party_id(parties: dict[str, int], slug: str, loc: tuple[str | int, ...]) -> int:
+    if slug not in parties:
+        known = ", ".join(sorted(parties))
+        raise Invalid(loc, f"{slug!r} is not a party of this exchange ({known})")
+    return parties[slug]
 
 
 def _add_sources(
@@ -54,15 +185,92 @@ def _add_sources(
     sources: list[SourceCreate],
     *,
     exchange_id: int | None,
+    parties: dict[str, int],
     stage_id: int | None = None,
+    terms_id: int | None = None,
+    loc: tuple[str | int, ...] = ("sources",),
 ) -> None:
     assert exchange_id is not None
     for position, source in enumerate(sources):
+        row = Source(
+            exchange_id=exchange_id,
+            stage_id=stage_id,
+            terms_id=terms_id,
+            position=position,
+            **source.model_dump(exclude={"figures"}),
+        )
+        session.add(row)
+        if not source.figures:
+            continue
+        session.flush()
+        assert row.id is not None
+        for index, figure in enumerate(source.figures):
+            where = (*loc, position, "figures", index, "received_by")
+            session.add(
+                SourceFigure(
+                    exchange_id=exchange_id,
+                    source_id=row.id,
+                    **figure.model_dump(exclude={"received_by"}),
+                    received_by=_party_id(parties, figure.received_by, where),
+                )
+            )
+
+
+def _targets_from_sides(
+    sides: list[ExchangeSideCreate], parties: list[Party]
+) -> list[dict[str, Any]]:
+    return [
+        {"received_by": party.slug, **side.target.model_dump()}
+        for side, party in zip(sorted(sides, key=lambda s: s.key), parties, strict=True)
+    ]
+
+
+def add_terms(
+    session: Session,
+    *,
+    exchange: Exchange,
+    data: TermsIn,
+    actor: str,
+    user_id: int | None = None,
+    reason: str | None = None,
+    record: bool = True,
+) -> Terms:
+    """A new terms version: an amendment is news, never a correction."""
+    assert exchange.id is not None
+    parties = {p.slug: p.id for p in exchange_parties(session, exchange.id) if p.id is not None}
+    terms = Terms(
+        exchange_id=exchange.id,
+        **data.model_dump(exclude={"targets", "sources"}),
+    )
+    session.add(terms)
+    session.flush()
+    assert terms.id is not None
+    for index, target in enumerate(data.targets):
+        where = ("terms", index, "received_by") if not record else ("targets", index, "received_by")
         session.add(
-            Source(
-                exchange_id=exchange_id, stage_id=stage_id, position=position, **source.model_dump()
+            TermsTarget(
+                exchange_id=exchange.id,
+                terms_id=terms.id,
+                **target.model_dump(exclude={"received_by"}),
+                received_by=_party_id(parties, target.received_by, where),
             )
         )
+    _add_sources(session, data.sources, exchange_id=exchange.id, parties=parties, terms_id=terms.id)
+    if record:
+        exchange.updated_at = utcnow()
+        session.add(exchange)
+        _record(
+            session,
+            entity="terms",
+            entity_id=terms.id,
+            action="create",
+            actor=actor,
+            user_id=user_id,
+            before=None,
+            after=data.model_dump(mode="json"),
+            reason=reason,
+        )
+    return terms
 
 
 def create_exchange(
@@ -73,27 +281,72 @@ def create_exchange(
     user_id: int | None = None,
     reason: str | None = None,
 ) -> Exchange:
-    """Insert an exchange with its sides, sources, stages and history (caller commits)."""
+    """Insert an exchange with its parties, terms, sources, stages and history (caller commits).
+
+    In the first API's shape (`sides`), parties are found or created by name, the exchange joins
+    the one conflict holding both, and the sides' targets become its original terms."""
+    if data.parties is not None:
+        parties = [party_for(session, party) for party in data.parties]
+        numbers = [party.official_number for party in data.parties]
+    else:
+        assert data.sides is not None
+        sides = sorted(data.sides, key=lambda side: side.key)
+        parties = [party_named(session, side.name) for side in sides]
+        numbers = [None] * len(parties)
+        if len({party.id for party in parties}) != len(parties):
+            raise Invalid(("sides",), "the two sides must be different parties")
+    if data.conflict is not None:
+        conflict = conflict_for(
+            session, data.conflict.slug, data.conflict.name, data.conflict.name_uk
+        )
+    else:
+        conflict = _conflict_for_parties(session, parties)
     now = utcnow()
     exchange = Exchange(
-        **data.model_dump(exclude={"sides", "sources", "stages"}), created_at=now, updated_at=now
-    )
+        **data.model_dump(
+            exclude={
+                "sides", "sources", "stages", "conflict", "parties", "terms", "summary",
+                "planned_stages",
+            }
+        ),
+        conflict_id=conflict.id,
+        created_at=now,
+        updated_at=now,
+    )  # fmt: skip
     session.add(exchange)
     session.flush()
     assert exchange.id is not None
-    for side in data.sides:
+    for position, (party, number) in enumerate(zip(parties, numbers, strict=True)):
         session.add(
-            ExchangeSide(
+            ExchangeParty(
                 exchange_id=exchange.id,
-                key=side.key,
-                name=side.name,
-                target_people=side.target.people,
-                target_military=side.target.military,
-                target_civilian=side.target.civilian,
-                target_remains=side.target.remains,
+                party_id=party.id,
+                position=position,
+                official_number=number,
             )
         )
-    _add_sources(session, data.sources, exchange_id=exchange.id)
+    session.flush()
+    if data.terms is not None:
+        versions = data.terms
+    else:
+        assert data.sides is not None
+        targets = _targets_from_sides(data.sides, parties)
+        versions = [
+            TermsIn.model_validate(
+                {
+                    "effective": data.agreed_on,
+                    "planned_stages": data.planned_stages,
+                    "targets": targets,
+                }
+            )
+        ]
+    for index, version in enumerate(versions):
+        try:
+            add_terms(session, exchange=exchange, data=version, actor=actor, record=False)
+        except Invalid as invalid:
+            raise Invalid(("terms", index, *invalid.loc), str(invalid)) from None
+    slugs = {party.slug: party.id for party in parties if party.id is not None}
+    _add_sources(session, data.sources, exchange_id=exchange.id, parties=slugs)
     _record(
         session,
         entity="exchange",
@@ -105,11 +358,94 @@ def create_exchange(
         after=data.model_dump(mode="json", exclude={"stages"}),
         reason=reason,
     )
-    for stage in data.stages:
-        create_stage(
-            session, exchange=exchange, data=stage, actor=actor, user_id=user_id, reason=reason
-        )
+    for index, stage in enumerate(data.stages):
+        try:
+            create_stage(
+                session, exchange=exchange, data=stage, actor=actor, user_id=user_id, reason=reason
+            )
+        except Invalid as invalid:
+            raise Invalid(("stages", index, *invalid.loc), str(invalid)) from None
     return exchange
+
+
+# ---- stages ------------------------------------------------------------------------------
+
+
+def releases_of(data: StageCreate, parties: list[Party]) -> list[ReleaseIn]:
+    """A stage's releases: as given, or from the first API's sides (what side a received,
+    side b released; a side's remains in a release of their own)."""
+    if data.releases is not None:
+        return data.releases
+    assert data.sides is not None
+    if len(parties) != len(SIDE_KEYS):
+        raise Invalid(("sides",), "sides a and b are for two-party exchanges: give `releases`")
+    by_key = dict(zip(SIDE_KEYS, parties, strict=True))
+    releases = []
+    for side in sorted(data.sides, key=lambda side: side.key):
+        received, released = by_key[side.key], by_key["b" if side.key == "a" else "a"]
+        # A side always has its living figures (known or not), and its remains beside them.
+        releases.append(
+            ReleaseIn(
+                released_by=released.slug,
+                received_by=received.slug,
+                military=side.military,
+                civilian=side.civilian,
+                people=side.people,
+            )
+        )
+        if side.remains is not None:
+            releases.append(
+                ReleaseIn(
+                    released_by=released.slug,
+                    received_by=received.slug,
+                    kind="remains",
+                    remains=side.remains,
+                )
+            )
+    return releases
+
+
+def _figures(figure: FigureIn | ReleaseIn, released_by: str | None = None) -> tally.Figures:
+    return tally.Figures(
+        received_by=figure.received_by,
+        kind=figure.kind,
+        military=figure.military,
+        civilian=figure.civilian,
+        people=figure.people,
+        remains=figure.remains,
+        released_by=released_by,
+    )
+
+
+def derived_status(releases: list[ReleaseIn], data: StageCreate) -> str:
+    """The stage's status from its releases and its sources' figures (tally.stage_status)."""
+    return tally.stage_status(
+        [_figures(release, release.released_by) for release in releases],
+        [
+            tally.Claim(speaks_for=source.speaks_for, figures=_figures(figure))
+            for source in data.sources
+            for figure in source.figures
+        ],
+        disputed_reason=data.disputed_reason,
+    )
+
+
+def _write_releases(
+    session: Session, stage: Stage, releases: list[ReleaseIn], parties: dict[str, int]
+) -> None:
+    assert stage.id is not None
+    for position, release in enumerate(releases):
+        loc: tuple[str | int, ...] = ("releases", position)
+        session.add(
+            StageRelease(
+                exchange_id=stage.exchange_id,
+                stage_id=stage.id,
+                position=position,
+                **release.model_dump(exclude={"released_by", "received_by"}),
+                released_by=_party_id(parties, release.released_by, (*loc, "released_by")),
+                received_by=_party_id(parties, release.received_by, (*loc, "received_by")),
+            )
+        )
 
 
 def create_stage(
@@ -122,19 +458,25 @@ def create_stage(
     reason: str | None = None,
 ) -> Stage:
     assert exchange.id is not None
+    listed = exchange_parties(session, exchange.id)
+    parties = {party.slug: party.id for party in listed if party.id is not None}
+    releases = releases_of(data, listed)
     now = utcnow()
     stage = Stage(
         exchange_id=exchange.id,
-        **data.model_dump(exclude={"sides", "sources"}),
+        date=data.date,
+        status=derived_status(releases, data),
+        disputed_reason=data.disputed_reason,
+        notes=data.notes,
+        published=data.published,
         created_at=now,
         updated_at=now,
     )
     session.add(stage)
     session.flush()
     assert stage.id is not None
-    for side in data.sides:
-        session.add(StageSide(stage_id=stage.id, **side.model_dump()))
-    _add_sources(session, data.sources, exchange_id=exchange.id, stage_id=stage.id)
+    _write_releases(session, stage, releases, parties)
+    _add_sources(session, data.sources, exchange_id=exchange.id, parties=parties, stage_id=stage.id)
     exchange.updated_at = now
     session.add(exchange)
     _record(
@@ -145,10 +487,16 @@ def create_stage(
         actor=actor,
         user_id=user_id,
         before=None,
-        after=data.model_dump(mode="json"),
+        after=_stored_shape(data, releases),
         reason=reason,
     )
     return stage
+
+
+def _stored_shape(data: StageCreate, releases: list[ReleaseIn]) -> dict[str, Any]:
+    """A stage as history keeps it and a PATCH merges into: the v2 write shape."""
+    stored = data.model_copy(update={"releases": releases, "sides": None, "status": None})
+    return stored.model_dump(mode="json", exclude={"sides", "status"})
 
 
 def seed_exchanges(session: Session, *, exchanges: list[ExchangeCreate], actor: str) -> int:
@@ -157,7 +505,6 @@ def seed_exchanges(session: Session, *, exchanges: list[ExchangeCreate], actor: 
     added = [data for data in exchanges if data.slug not in present]
     for data in added:
         create_exchange(session, data=data, actor=actor, reason="bundled seed data")
-    session.commit()
     return len(added)
 
 
@@ -182,35 +529,93 @@ class ReasonRequired(ValueError):
         super().__init__("say why the published figures change; readers see it as a correction")
 
 
-FIGURES = ("military", "civilian", "people", "remains")
+COUNTED = ("released_by", "received_by", "kind", *FIGURES, "qualifier", "outside_deal")
 
 
-def stage_snapshot(session: Session, stage: Stage) -> dict[str, Any]:
-    """The stage as its write schema sees it: what history stores and conflicts show."""
-    sides = session.scalars(
-        select(StageSide).where(col(StageSide.stage_id) == stage.id).order_by(col(StageSide.key))
+def counted_figures(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What a stage's tally counts: its releases' parties, kinds, counts and qualifiers (not
+    categories, notes or sources)."""
+    return sorted(
+        tuple(str(release.get(name)) for name in COUNTED) for release in snapshot["releases"]
     )
+
+
+def is_correction(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
+    """A change is a correction when it changes a counted figure of a published stage (decided
+    once, here, and stored on the revision)."""
+    if not before or not after or not before.get("published") or not after.get("published"):
+        return False
+    return counted_figures(before) != counted_figures(after)
+
+
+def stage_snapshot(session: Session, stage: Stage, *, with_sides: bool = True) -> dict[str, Any]:
+    """The stage in its write shape: what history stores, conflicts show and a PATCH merges
+    into. For a two-party exchange it also has the first API's `sides`."""
+    parties = exchange_parties(session, stage.exchange_id)
+    slugs = {party.id: party.slug for party in parties}
+    releases = session.scalars(
+        select(StageRelease)
+        .where(col(StageRelease.stage_id) == stage.id)
+        .order_by(col(StageRelease.position), col(StageRelease.id))
+    ).all()
     sources = session.scalars(
         select(Source).where(col(Source.stage_id) == stage.id).order_by(col(Source.position))
-    )
-    data = StageCreate.model_validate(
-        {
-            "date": stage.date,
-            "status": stage.status,
-            "notes": stage.notes,
-            "published": False,  # validated below as stored; drafts may lack sources
-            "sides": [side.model_dump(include={"key", *FIGURES}) for side in sides],
-            "sources": [
-                source.model_dump(include={"url", "publisher", "published_at", "claim"})
-                for source in sources
-            ],
-        }
-    )
-    return data.model_dump(mode="json") | {"published": stage.published}
+    ).all()
+    figures: dict[int | None, list[SourceFigure]] = {}
+    if sources:
+        for figure in session.scalars(
+            select(SourceFigure)
+            .where(col(SourceFigure.source_id).in_([source.id for source in sources]))
+            .order_by(col(SourceFigure.id))
+        ):
+            figures.setdefault(figure.source_id, []).append(figure)
+    snapshot: dict[str, Any] = {
+        "date": stage.date.isoformat(),
+        "disputed_reason": stage.disputed_reason,
+        "notes": stage.notes,
+        "published": stage.published,
+        "releases": [
+            {
+                "received_by": slugs[release.received_by],
+                "kind": release.kind,
+                **{name: getattr(release, name) for name in FIGURES},
+                "qualifier": release.qualifier,
+                "released_by": slugs[release.released_by],
+                "outside_deal": release.outside_deal,
+                "categories": release.categories,
+                "date": release.date.isoformat() if release.date else None,
+            }
+            for release in releases
+        ],
+        "sources": [
+            {
+                "url": source.url,
+                "publisher": source.publisher,
+                "announcer": source.announcer,
+                "speaks_for": source.speaks_for,
+                "published_at": source.published_at.isoformat() if source.published_at else None,
+                "claim": source.claim,
+                "figures": [
+                    {
+                        "received_by": slugs.get(figure.received_by, str(figure.received_by)),
+                        "kind": figure.kind,
+                        **{name: getattr(figure, name) for name in FIGURES},
+                        "qualifier": figure.qualifier,
+                    }
+                    for figure in figures.get(source.id, [])
+                ],
+            }
+            for source in sources
+        ],
+    }
+    if with_sides and len(parties) == len(SIDE_KEYS):
+        snapshot["sides"] = _sides_of(snapshot["releases"], [party.slug for party in parties])
+    return snapshot
 
 
-def _figures(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [tuple(side[name] for name in ("key", *FIGURES)) for side in snapshot["sides"]]
+def _sides_of(releases: list[dict[str, Any]], parties: list[str]) -> list[dict[str, Any]]:
+    publics = [ReleasePublic.model_validate(release) for release in releases]
+    return [side.model_dump(mode="json") for side in stage_sides(publics, parties)]
 
 
 def update_stage(
@@ -223,13 +628,20 @@ def update_stage(
     user_id: int | None = None,
     reason: str | None = None,
 ) -> Stage:
-    """Save a new version of a stage, or raise Conflict if `expected_version` is not current."""
+    """Save a new version of a stage, or raise Conflict if `expected_version` is not current.
+    A save that changes nothing writes nothing: no new version, no revision."""
     assert stage.id is not None
-    before = stage_snapshot(session, stage)
-    after = data.model_dump(mode="json")
+    before = stage_snapshot(session, stage, with_sides=False)
     if stage.version != expected_version:
-        raise Conflict(before, stage.version)
-    if before["published"] and _figures(before) != _figures(after) and not (reason or "").strip():
+        raise Conflict(stage_snapshot(session, stage), stage.version)
+    listed = exchange_parties(session, stage.exchange_id)
+    parties = {party.slug: party.id for party in listed if party.id is not None}
+    releases = releases_of(data, listed)
+    after = _stored_shape(data, releases)
+    if not _changed(before, after):
+        return stage
+    correction = is_correction(before, after)
+    if correction and not (reason or "").strip():
         raise ReasonRequired
     now = utcnow()
     # The version check is repeated inside the UPDATE so that two simultaneous saves cannot
@@ -239,7 +651,8 @@ def update_stage(
         .where(col(Stage.id) == stage.id, col(Stage.version) == expected_version)
         .values(
             date=data.date,
-            status=data.status,
+            status=derived_status(releases, data),
+            disputed_reason=data.disputed_reason,
             notes=data.notes,
             published=data.published,
             version=expected_version + 1,
@@ -250,11 +663,12 @@ def update_stage(
         session.rollback()
         session.refresh(stage)
         raise Conflict(stage_snapshot(session, stage), stage.version)
-    session.execute(delete(StageSide).where(col(StageSide.stage_id) == stage.id))
+    session.execute(delete(StageRelease).where(col(StageRelease.stage_id) == stage.id))
     session.execute(delete(Source).where(col(Source.stage_id) == stage.id))
-    for side in data.sides:
-        session.add(StageSide(stage_id=stage.id, **side.model_dump()))
-    _add_sources(session, data.sources, exchange_id=stage.exchange_id, stage_id=stage.id)
+    _write_releases(session, stage, releases, parties)
+    _add_sources(
+        session, data.sources, exchange_id=stage.exchange_id, parties=parties, stage_id=stage.id
+    )
     _touch_exchange(session, stage.exchange_id, now)
     action = "publish" if data.published and not before["published"] else "update"
     _record(
@@ -267,10 +681,40 @@ def update_stage(
         before=before,
         after=after,
         reason=reason,
+        is_correction=correction,
     )
     session.flush()
     session.refresh(stage)
     return stage
+
+
+def _comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot as JSON would give it back, to tell a save that changes nothing."""
+    data = StageCreate.model_construct(**snapshot)
+    return {
+        "date": str(data.date),
+        "disputed_reason": data.disputed_reason,
+        "notes": data.notes,
+        "published": bool(data.published),
+        "releases": [
+            ReleaseIn.model_validate(r).model_dump(mode="json") for r in snapshot["releases"]
+        ],
+        "sources": [
+            SourceCreate.model_validate(x).model_dump(mode="json") for x in snapshot["sources"]
+        ],
+    }
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    old, new = _comparable(before), _comparable(after)
+    return [name for name in new if old[name] != new[name]]
+
+
+def stage_changes(session: Session, *, stage: Stage, data: StageCreate) -> list[str]:
+    """The fields a save of `data` would change (none: saving it writes nothing)."""
+    before = stage_snapshot(session, stage, with_sides=False)
+    after = _stored_shape(data, releases_of(data, exchange_parties(session, stage.exchange_id)))
+    return _changed(before, after)
 
 
 def _touch_exchange(session: Session, exchange_id: int, now: dt.datetime) -> None:
@@ -295,7 +739,7 @@ def delete_stage(
         action="delete",
         actor=actor,
         user_id=user_id,
-        before=stage_snapshot(session, stage),
+        before=stage_snapshot(session, stage, with_sides=False),
         after=None,
         reason=reason,
     )
@@ -319,45 +763,75 @@ def restore_deleted_stage(
         actor=actor,
         user_id=user_id,
         before=None,
-        after=stage_snapshot(session, stage),
+        after=stage_snapshot(session, stage, with_sides=False),
         reason="restored after deletion",
     )
 
 
-def exchange_snapshot(session: Session, exchange: Exchange) -> dict[str, Any]:
-    sides = session.scalars(
-        select(ExchangeSide)
-        .where(col(ExchangeSide.exchange_id) == exchange.id)
-        .order_by(col(ExchangeSide.key))
+# ---- exchanges ---------------------------------------------------------------------------
+
+
+def _terms_rows(session: Session, exchange_id: int | None) -> list[Terms]:
+    return list(
+        session.scalars(
+            select(Terms)
+            .where(col(Terms.exchange_id) == exchange_id)
+            .order_by(col(Terms.effective).asc().nulls_first(), col(Terms.id))
+        )
     )
+
+
+def _targets(session: Session, terms: Terms | None) -> dict[int, TermsTarget]:
+    if terms is None:
+        return {}
+    rows = session.scalars(select(TermsTarget).where(col(TermsTarget.terms_id) == terms.id))
+    return {target.received_by: target for target in rows}
+
+
+def exchange_snapshot(session: Session, exchange: Exchange) -> dict[str, Any]:
+    """The exchange in the first API's write shape (sides a and b, with the original terms'
+    targets, when it has two parties), plus its v2 fields: what a PATCH merges into."""
+    parties = exchange_parties(session, exchange.id)
+    versions = _terms_rows(session, exchange.id)
+    original = versions[0] if versions else None
+    targets = _targets(session, original)
     sources = session.scalars(
         select(Source)
-        .where(col(Source.exchange_id) == exchange.id, col(Source.stage_id).is_(None))
+        .where(
+            col(Source.exchange_id) == exchange.id,
+            col(Source.stage_id).is_(None),
+            col(Source.terms_id).is_(None),
+        )
         .order_by(col(Source.position))
     )
-    data = ExchangeCreate.model_validate(
-        exchange.model_dump(exclude={"id", "version", "created_at", "updated_at", "deleted_at"})
-        | {
-            "sides": [
-                {
-                    "key": side.key,
-                    "name": side.name,
-                    "target": {
-                        "people": side.target_people,
-                        "military": side.target_military,
-                        "civilian": side.target_civilian,
-                        "remains": side.target_remains,
-                    },
-                }
-                for side in sides
-            ],
-            "sources": [
-                source.model_dump(include={"url", "publisher", "published_at", "claim"})
-                for source in sources
-            ],
-        }
-    )
-    return data.model_dump(mode="json", exclude={"stages"})
+    snapshot = exchange.model_dump(
+        mode="json",
+        exclude={"id", "conflict_id", "version", "created_at", "updated_at", "deleted_at"},
+    ) | {
+        "planned_stages": original.planned_stages if original else None,
+        "sources": [
+            source.model_dump(
+                mode="json",
+                include={"url", "publisher", "announcer", "speaks_for", "published_at", "claim"},
+            )
+            for source in sources
+        ],
+    }
+    if len(parties) == len(SIDE_KEYS):
+        snapshot["sides"] = [
+            {
+                "key": key,
+                "name": party.name,
+                "target": {
+                    name: getattr(targets[party.id], name) if party.id in targets else None
+                    for name in FIGURES
+                },
+            }
+            for key, party in zip(SIDE_KEYS, parties, strict=True)
+        ]
+    else:
+        snapshot["parties"] = [{"slug": party.slug, "name": party.name} for party in parties]
+    return snapshot
 
 
 def update_exchange(
@@ -370,18 +844,29 @@ def update_exchange(
     user_id: int | None = None,
     reason: str | None = None,
 ) -> Exchange:
-    """Save a new version of an exchange (the slug stays: it is in embed codes)."""
+    """Save a new version of an exchange (the slug stays: it is in embed codes). In the first
+    API's shape, side names rename the parties' entries and targets change the original terms
+    (a correction once published); the deal's later changes are new terms versions."""
     assert exchange.id is not None
     before = exchange_snapshot(session, exchange)
     after = data.model_dump(mode="json", exclude={"stages"}) | {"slug": exchange.slug}
     if exchange.version != expected_version:
         raise Conflict(before, exchange.version)
-    targets_before = [side["target"] for side in before["sides"]]
-    targets_after = [side["target"] for side in after["sides"]]
-    if before["published"] and targets_before != targets_after and not (reason or "").strip():
+    comparable = {k: after.get(k) for k in before}
+    if comparable == before:
+        return exchange
+    targets_before = [side["target"] for side in before.get("sides", [])]
+    targets_after = [side["target"] for side in after.get("sides") or []] or targets_before
+    correction = bool(before["published"]) and targets_before != targets_after
+    if correction and not (reason or "").strip():
         raise ReasonRequired
     now = utcnow()
-    fields = data.model_dump(exclude={"slug", "sides", "sources", "stages"})
+    fields = data.model_dump(
+        exclude={
+            "slug", "sides", "sources", "stages", "conflict", "parties", "terms", "summary",
+            "planned_stages",
+        }
+    )  # fmt: skip
     changed = session.execute(
         update(Exchange)
         .where(col(Exchange.id) == exchange.id, col(Exchange.version) == expected_version)
@@ -391,22 +876,18 @@ def update_exchange(
         session.rollback()
         session.refresh(exchange)
         raise Conflict(exchange_snapshot(session, exchange), exchange.version)
-    for side in data.sides:
-        session.execute(
-            update(ExchangeSide)
-            .where(col(ExchangeSide.exchange_id) == exchange.id, col(ExchangeSide.key) == side.key)
-            .values(
-                name=side.name,
-                target_people=side.target.people,
-                target_military=side.target.military,
-                target_civilian=side.target.civilian,
-                target_remains=side.target.remains,
-            )
-        )
+    parties = exchange_parties(session, exchange.id)
+    if data.sides is not None and len(parties) == len(SIDE_KEYS):
+        _update_sides(session, exchange, data, parties)
     session.execute(
-        delete(Source).where(col(Source.exchange_id) == exchange.id, col(Source.stage_id).is_(None))
+        delete(Source).where(
+            col(Source.exchange_id) == exchange.id,
+            col(Source.stage_id).is_(None),
+            col(Source.terms_id).is_(None),
+        )
     )
-    _add_sources(session, data.sources, exchange_id=exchange.id)
+    slugs = {party.slug: party.id for party in parties if party.id is not None}
+    _add_sources(session, data.sources, exchange_id=exchange.id, parties=slugs)
     action = "publish" if data.published and not before["published"] else "update"
     _record(
         session,
@@ -418,10 +899,53 @@ def update_exchange(
         before=before,
         after=after,
         reason=reason,
+        is_correction=correction,
     )
     session.flush()
     session.refresh(exchange)
     return exchange
+
+
+def _update_sides(
+    session: Session, exchange: Exchange, data: ExchangeCreate, parties: list[Party]
+) -> None:
+    """The first API's sides: a new name is another party; targets edit the original terms."""
+    assert data.sides is not None
+    versions = _terms_rows(session, exchange.id)
+    original = versions[0] if versions else None
+    if original is None:
+        original = Terms(exchange_id=exchange.id, effective=exchange.agreed_on)
+        session.add(original)
+        session.flush()
+    original.planned_stages = data.planned_stages
+    session.add(original)
+    for side, party in zip(sorted(data.sides, key=lambda s: s.key), parties, strict=True):
+        current = party
+        if side.name != party.name:
+            current = party_named(session, side.name)
+            session.execute(
+                update(ExchangeParty)
+                .where(
+                    col(ExchangeParty.exchange_id) == exchange.id,
+                    col(ExchangeParty.party_id) == party.id,
+                )
+                .values(party_id=current.id)
+            )
+        # The update above carried this party's rows over (ON UPDATE CASCADE).
+        session.execute(
+            delete(TermsTarget).where(
+                col(TermsTarget.terms_id) == original.id,
+                col(TermsTarget.received_by) == current.id,
+            )
+        )
+        session.add(
+            TermsTarget(
+                exchange_id=exchange.id,
+                terms_id=original.id,
+                received_by=current.id,
+                **side.target.model_dump(),
+            )
+        )
 
 
 def history(session: Session, *, entity: str, entity_id: int) -> list[Revision]:
@@ -432,3 +956,47 @@ def history(session: Session, *, entity: str, entity_id: int) -> list[Revision]:
         .order_by(col(Revision.at).desc(), col(Revision.id).desc())
     )
     return list(session.scalars(query))
+
+
+# ---- official totals ---------------------------------------------------------------------
+
+
+def add_official_total(
+    session: Session,
+    *,
+    conflict: ConflictRow,
+    data: OfficialTotalWrite,
+    actor: str,
+    user_id: int | None = None,
+) -> OfficialTotal:
+    party = session.scalars(select(Party).where(col(Party.slug) == data.party)).one_or_none()
+    if party is None:
+        raise Invalid(("party",), f"no party with slug {data.party!r}")
+    total = OfficialTotal(
+        conflict_id=conflict.id,
+        party_id=party.id,
+        as_of=data.as_of,
+        measure=data.measure,
+        figure=data.people,
+        qualifier=data.qualifier,
+        note=data.note,
+        url=data.source.url,
+        publisher=data.source.publisher,
+        announcer=data.source.announcer,
+        published_at=data.source.published_at,
+        claim=data.source.claim,
+    )
+    session.add(total)
+    session.flush()
+    _record(
+        session,
+        entity="official_total",
+        entity_id=total.id,
+        action="create",
+        actor=actor,
+        user_id=user_id,
+        before=None,
+        after=data.model_dump(mode="json", exclude={"reason"}),
+        reason=data.reason,
+    )
+    return total

@@ -46,9 +46,10 @@ def answers(session: Session, client: TestClient, *, slugs: list[str]) -> dict[s
         api[slug] = restricted(response.json()) if ok else {"status_code": response.status_code}
     return {
         "exchanges": exchanges,
-        "totals": crud.totals(session).model_dump(mode="json"),
+        # The first API's totals per side name (v2 adds per-conflict totals beside them).
+        "totals": {"sides": crud.totals(session).model_dump(mode="json")["sides"]},
         "api": api,
-        "api_totals": client.get("/api/v1/totals").json(),
+        "api_totals": {"sides": client.get("/api/v1/totals").json()["sides"]},
         # Which exchanges the list shows, in its order.
         "api_exchange_slugs": [item["slug"] for item in client.get("/api/v1/exchanges").json()],
     }

@@ -44,6 +44,7 @@ def seeded_sqlite(folder: Path) -> str:
     try:
         with Session(engine) as session:
             seed.load(session)
+            session.commit()
     finally:
         engine.dispose()
     return database_url

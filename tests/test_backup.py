@@ -63,6 +63,7 @@ def live(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     engine = make_engine(database_url)
     with Session(engine) as session:
         seed.load(session)
+        session.commit()
         accounts.create_user(
             session, email="ed@example.org", password="a long password", role="editor"
         )
@@ -91,7 +92,8 @@ def test_restore_into_an_empty_database_gives_the_same_tallies_and_history(
         assert cli_run("restore", str(backup_file)) == (0, f"Restored {backup_file}.\n")
         assert every_row(twin) == every_row(live)
         assert public_figures(twin) == public_figures(live)
-        assert len(every_row(twin)["revision"]) == 26 + 37 + 1  # created, and one deletion
+        # Exchanges, stages and official totals created, and one deletion.
+        assert len(every_row(twin)["revision"]) == 72 + 96 + 38 + 1
 
 
 def test_restore_replaces_what_the_database_holds(

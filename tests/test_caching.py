@@ -16,7 +16,7 @@ from app.caching import REVISION_HOLD_SECONDS, HttpCache, RenderCache, Rendered,
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
-from app.models import Exchange, StageSide
+from app.models import Exchange, StageRelease
 from app.settings import Settings
 from tests.factories import add_stage, make_exchange, stage_data
 from tests.html import parse, texts
@@ -48,7 +48,7 @@ def test_every_kind_of_write_moves_the_revision(engine: Engine, session: Session
     writes.delete_stage(session, stage=stage, actor="test", user_id=None, reason="duplicate")
     session.commit()
     seen.append(revision(engine))
-    session.execute(update(StageSide).values(remains=1))  # Core, outside writes.py
+    session.execute(update(StageRelease).values(qualifier="about"))  # Core, outside writes.py
     session.commit()
     seen.append(revision(engine))
     sample_data.generate(engine, exchanges=2, stages=10)  # bulk inserts on a raw connection
@@ -73,9 +73,9 @@ def test_postgresql_counts_a_transaction_once(
     """PostgreSQL's deferred trigger moves the counter once per transaction, at commit; SQLite
     lets one writer in at a time, and counts rows."""
     make_exchange(session, stage_data(), stage_data(date=dt.date(2025, 5, 24)))
-    # The exchange and its sides; per stage: the stage, its sides, its source, the exchange's
-    # updated_at.
-    rows = 1 + 2 + 2 * (1 + 2 + 1 + 1)
+    # The conflict, two parties, the exchange, its two parties, its terms and two targets; per
+    # stage: the stage, two releases, its source, the exchange's updated_at.
+    rows = 1 + 2 + 1 + 2 + 1 + 2 + 2 * (1 + 2 + 1 + 1)
     expected = 1 if database_url.startswith("postgresql") else rows
     assert revision(engine) == expected
 
@@ -91,7 +91,7 @@ def test_a_migrated_database_counts_writes(database_url: str) -> None:
             add_stage(session, exchange, stage_data())
             with session.begin():
                 session.execute(update(Exchange).values(venue="Istanbul"))
-                session.execute(update(StageSide).values(remains=0))
+                session.execute(update(StageRelease).values(qualifier="at_least"))
         assert first is not None
         assert first > 0
         assert (revision(engine) or 0) > first
@@ -165,7 +165,7 @@ def test_read_api_has_etags_and_304s(client: TestClient) -> None:
         "/api/v1/exchanges",
         "/api/v1/exchanges/istanbul-1000-for-1000",
         "/api/v1/totals",
-        "/api/v1/stages?status=confirmed",
+        "/api/v1/stages?status=reported",
         "/api/v1/stages.csv",
         "/api/v1/exchanges/istanbul-1000-for-1000/stages.csv",
     ]

@@ -25,7 +25,7 @@ def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_migrate_then_seed_twice(sqlite_url: str) -> None:  # noqa: ARG001 (sets DATABASE_URL)
     runner = CliRunner()
     assert runner.invoke(cli, ["migrate"]).output == "Database is at the latest schema.\n"
-    assert runner.invoke(cli, ["seed"]).output == "Seed: 26 exchange(s) added.\n"
+    assert runner.invoke(cli, ["seed"]).output == "Seed: 72 exchange(s) added.\n"
     assert runner.invoke(cli, ["seed"]).output == "Seed: 0 exchange(s) added.\n"
 
 

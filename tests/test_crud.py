@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from app import crud, tally
-from app.models import EXCHANGE_STATUSES, Revision, Stage, StageSide
+from app.models import EXCHANGE_STATUSES, Party, Revision, Stage, StageRelease
 from tests.factories import add_stage, make_exchange, stage_data
 
 
@@ -121,7 +121,8 @@ def test_totals_add_up_per_side_name(session: Session) -> None:
 
 def test_people_is_stored_as_the_sum_of_its_parts(session: Session) -> None:
     make_exchange(session, stage_data(a=(270, 120)))
-    stored = session.exec(select(StageSide).where(StageSide.key == "a")).one()
+    ukraine = session.exec(select(Party).where(Party.slug == "ukraine")).one()
+    stored = session.exec(select(StageRelease).where(StageRelease.received_by == ukraine.id)).one()
     assert (stored.military, stored.civilian, stored.people) == (270, 120, 390)
 
 
@@ -134,7 +135,8 @@ def test_every_write_is_in_history(session: Session) -> None:
     ]
     assert revisions[0].entity_id == exchange.id
     assert revisions[1].after is not None
-    assert revisions[1].after["sides"][0]["military"] == 270
+    assert revisions[1].after["releases"][0]["military"] == 270
+    assert revisions[1].after["releases"][0]["received_by"] == "ukraine"
 
 
 Figures = tuple[
@@ -156,16 +158,21 @@ def test_sql_tally_and_editor_preview_agree(
 ) -> None:
     """The editor's preview (tally.with_stage) must show what the saved stages will show."""
     exchange = make_exchange(
-        session, *(stage_data(date=dt.date(2025, 5, 23 + day)) for day in range(len(stored)))
+        session,
+        *(
+            stage_data(date=dt.date(2025, 5, 23 + day), remains=(remains, None))
+            for day, (_, _, _, remains) in enumerate(stored)
+        ),
     )
+    ukraine = session.exec(select(Party).where(Party.slug == "ukraine")).one()
     rows = session.exec(
-        select(StageSide)
-        .join(Stage, col(Stage.id) == StageSide.stage_id)
-        .where(StageSide.key == "a")
+        select(StageRelease)
+        .join(Stage, col(Stage.id) == StageRelease.stage_id)
+        .where(StageRelease.received_by == ukraine.id, StageRelease.kind == "living")
         .order_by(col(Stage.date))
     ).all()
-    for row, (military, civilian, people, remains) in zip(rows, stored, strict=True):
-        row.military, row.civilian, row.people, row.remains = military, civilian, people, remains
+    for row, (military, civilian, people, _) in zip(rows, stored, strict=True):
+        row.military, row.civilian, row.people = military, civilian, people
         session.add(row)
     session.commit()
     [from_sql] = [

@@ -21,6 +21,7 @@ from tests.factories import add_stage, make_exchange, stage_data
 def seeded(client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     """The bundled exchanges, plus a draft stage and an exchange with nothing published."""
     seed.load(session)
+    session.commit()
     exchange = make_exchange(session, slug="drafts-only", title="Drafts only")
     add_stage(session, exchange, stage_data(published=False))
     monkeypatch.setenv("DATABASE_URL", str(session.get_bind().url.render_as_string(False)))

@@ -40,6 +40,7 @@ FUZZ_CONFIG: dict[str, Any] = {
 def app_and_token(settings: Settings, session: Session) -> Iterator[tuple[FastAPI, str]]:
     """The app on the bundled exchanges, and an editor's API token."""
     seed.load(session)
+    session.commit()
     editor = accounts.create_user(
         session, email="fuzz@example.org", password="correct horse battery", role="editor"
     )

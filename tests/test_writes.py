@@ -32,8 +32,9 @@ def test_update_stage_saves_a_new_version_with_its_revision(session: Session) ->
     revision = session.exec(select(Revision).where(Revision.action == "update")).one()
     assert revision.before is not None
     assert revision.after is not None
-    assert revision.before["sides"][0]["civilian"] == 110
-    assert revision.after["sides"][0]["civilian"] == 120
+    assert revision.before["releases"][0]["civilian"] == 110
+    assert revision.after["releases"][0]["civilian"] == 120
+    assert revision.is_correction
     assert (revision.actor, revision.reason) == ("ed@example.org", "Ministry corrected civilians")
 
 

@@ -26,15 +26,21 @@ from app.models import (
     ExchangeCreate,
     ExchangeDetail,
     ExchangeWrite,
+    OfficialTotalPublic,
+    OfficialTotalWrite,
+    SourcePublic,
     Stage,
     StageCreate,
     StagePublic,
     StageWrite,
     StaleVersion,
     StaleVersionError,
+    TermsIn,
+    TermsWrite,
     User,
     WriteBody,
 )
+from app.models import Conflict as ConflictRow
 
 
 class _EscapedErrorsRoute(APIRoute):
@@ -192,6 +198,31 @@ def _validated(schema: type[WriteSchema], data: dict[str, Any]) -> WriteSchema:
         raise RequestValidationError(errors) from None
 
 
+def _refuse_unknown(changes: dict[str, Any], schema: type[WriteBody]) -> None:
+    """A PATCH names only fields it may change: a misspelt one is a 422, never a silent 200."""
+    shown = StagePublic if schema is StageWrite else ExchangeDetail
+    known = set(schema.model_fields) | set(shown.model_fields)  # read-only fields are known
+    unknown = [name for name in changes if name not in known]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("body", name),
+                    "msg": "Extra inputs are not permitted: no such field",
+                    "input": changes[name],
+                }
+                for name in unknown
+            ]
+        )
+
+
+def _domain_invalid(invalid: writes.Invalid) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", *invalid.loc), "msg": str(invalid), "input": None}]
+    )
+
+
 def _exchange_data(body: ExchangeWrite) -> ExchangeCreate:
     return ExchangeCreate.model_validate(body.model_dump(exclude={"reason"}))
 
@@ -257,6 +288,9 @@ def create_exchange(
             reason=body.reason,
         )
         session.commit()
+    except writes.Invalid as invalid:
+        session.rollback()
+        raise _domain_invalid(invalid) from None
     except IntegrityError:
         session.rollback()
         if not _slug_taken(session, body.slug):
@@ -286,6 +320,10 @@ def update_exchange(
     if "stages" in changes:
         message = "change a stage with PATCH /api/v1/stages/{id}, add one with POST …/stages"
         raise _invalid("stages", message)
+    _refuse_unknown(changes, ExchangeWrite)
+    if "parties" in changes or "terms" in changes or "conflict" in changes:
+        message = "parties and the conflict stay; add a terms version with POST …/terms"
+        raise _invalid(next(k for k in ("parties", "terms", "conflict") if k in changes), message)
     body = _validated(ExchangeWrite, writes.exchange_snapshot(session, exchange) | changes)
     try:
         writes.update_exchange(
@@ -319,14 +357,18 @@ def create_stage(
 ) -> StagePublic:
     """Add a stage to an exchange. Answers its record, ETag and Location."""
     exchange = _exchange_or_404(session, slug)
-    stage = writes.create_stage(
-        session,
-        exchange=exchange,
-        data=_stage_data(body),
-        actor=user.email,
-        user_id=user.id,
-        reason=body.reason,
-    )
+    try:
+        stage = writes.create_stage(
+            session,
+            exchange=exchange,
+            data=_stage_data(body),
+            actor=user.email,
+            user_id=user.id,
+            reason=body.reason,
+        )
+    except writes.Invalid as invalid:
+        session.rollback()
+        raise _domain_invalid(invalid) from None
     session.commit()
     response.headers["ETag"] = stage_etag(stage.id, stage.version)
     response.headers["Location"] = f"{router.prefix}/stages/{stage.id}"
@@ -357,7 +399,11 @@ def update_stage(
     if changes.get("exchange", exchange.slug) != exchange.slug:
         message = "a stage cannot move to another exchange"
         raise _invalid("exchange", message, changes["exchange"])
-    body = _validated(StageWrite, writes.stage_snapshot(session, stage) | changes)
+    _refuse_unknown(changes, StageWrite)
+    stored = writes.stage_snapshot(session, stage, with_sides=False)
+    if "sides" in changes:  # the first API's shape replaces the releases
+        del stored["releases"]
+    body = _validated(StageWrite, stored | changes)
     try:
         writes.update_stage(
             session,
@@ -372,6 +418,71 @@ def update_stage(
         raise _stale(stage_etag(stage.id, conflict.version), conflict) from None
     except writes.ReasonRequired as error:
         raise _invalid(error.field, str(error)) from None
+    except writes.Invalid as invalid:
+        session.rollback()
+        raise _domain_invalid(invalid) from None
     session.commit()
     response.headers["ETag"] = stage_etag(stage.id, stage.version)
     return _stage_public(session, stage, exchange)
+
+
+# ---- terms and official totals ------------------------------------------------------------
+
+
+@router.post(
+    "/exchanges/{slug}/terms",
+    status_code=201,
+    responses={404: {"description": "No such exchange, or it was deleted"}},
+)
+def add_terms(
+    slug: str, body: TermsWrite, user: ApiUser, session: SessionDep, response: Response
+) -> ExchangeDetail:
+    """Record a change to the deal (an amendment: extended, enlarged, rescheduled) from its
+    `effective` day on. Readers see it as news, never as a correction. Answers the exchange."""
+    exchange = _exchange_or_404(session, slug)
+    try:
+        writes.add_terms(
+            session,
+            exchange=exchange,
+            data=TermsIn.model_validate(body.model_dump(exclude={"reason"})),
+            actor=user.email,
+            user_id=user.id,
+            reason=body.reason,
+        )
+    except writes.Invalid as invalid:
+        session.rollback()
+        raise _domain_invalid(invalid) from None
+    session.commit()
+    response.headers["ETag"] = exchange_etag(exchange.slug, exchange.version)
+    response.headers["Location"] = f"{router.prefix}/exchanges/{exchange.slug}"
+    return _exchange_detail(session, exchange)
+
+
+@router.post(
+    "/conflicts/{slug}/official-totals",
+    status_code=201,
+    responses={404: {"description": "No such conflict"}},
+)
+def add_official_total(
+    slug: str, body: OfficialTotalWrite, user: ApiUser, session: SessionDep
+) -> OfficialTotalPublic:
+    """Record a running total a party published ("8,050 returned"), shown beside our sums."""
+    conflict = session.scalars(select(ConflictRow).where(col(ConflictRow.slug) == slug)).first()
+    if conflict is None:
+        raise HTTPException(status_code=404, detail=f"No conflict with slug {slug!r}")
+    try:
+        writes.add_official_total(
+            session, conflict=conflict, data=body, actor=user.email, user_id=user.id
+        )
+    except writes.Invalid as invalid:
+        session.rollback()
+        raise _domain_invalid(invalid) from None
+    session.commit()
+    return OfficialTotalPublic(
+        people=body.people,
+        measure=body.measure,
+        qualifier=body.qualifier,
+        as_of=body.as_of,
+        note=body.note,
+        source=SourcePublic.model_validate(body.source.model_dump(exclude={"figures"})),
+    )

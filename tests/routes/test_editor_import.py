@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from app.models import Revision, Stage, StageSide
+from app.models import Party, Revision, Stage, StageRelease
 from app.routes.editor import MAX_IMPORT_BYTES
 from tests.editing import csrf_token, make_user, sign_in
 from tests.factories import SOURCE, make_exchange, stage_data
@@ -105,7 +105,14 @@ def test_dry_run_saves_nothing_then_import_applies_the_checked_bytes(
     assert "Import 2 stages" in page
     assert stage_count(session) == 1
     session.expire_all()
-    assert session.scalar(select(StageSide.military).where(StageSide.key == "a")) == 270
+    assert (
+        session.scalar(
+            select(StageRelease.military)
+            .join(Party, col(Party.id) == StageRelease.received_by)
+            .where(Party.slug == "ukraine")
+        )
+        == 270
+    )
 
     applied = apply_checked(editor, page)
 
@@ -184,4 +191,11 @@ def test_a_file_upload_without_the_csrf_token_is_refused(
 
     assert response.status_code == 403
     session.expire_all()
-    assert session.scalar(select(StageSide.military).where(StageSide.key == "a")) == 270
+    assert (
+        session.scalar(
+            select(StageRelease.military)
+            .join(Party, col(Party.id) == StageRelease.received_by)
+            .where(Party.slug == "ukraine")
+        )
+        == 270
+    )

@@ -138,6 +138,7 @@ def test_undisclosed_figures_say_so(client: TestClient, session: Session) -> Non
 def test_as_of_keeps_the_historic_figures_of_the_seed(client: TestClient, session: Session) -> None:
     """An article written on 23 May 2025 about the Istanbul 1,000-for-1,000 swap keeps 390."""
     seed.load(session)
+    session.commit()
     page, _ = widget(client, "as_of=2025-05-23")
     assert texts(page, ".st-figure strong") == ["390", "390"]
     assert text(page.select_one(".st-progress")) == "day 1 of 3"
