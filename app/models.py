@@ -22,7 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from app.tally import PeopleFigure, people_figure, shown_percent
+from app.tally import Counts as TallyCounts
+from app.tally import HeadlineFigure, PeopleFigure, headline_figure, people_figure, shown_percent
+from app.tally import Percents as TallyPercents
 
 # Named constraints make migrations reviewable and let batch mode drop them on SQLite.
 # Set before any table is declared: the convention applies at declaration time.
@@ -610,6 +612,18 @@ class PartyTallyPublic(SQLModel):
     range: dict[str, MeasureRange] | None
     disputed: bool
     undisclosed: bool
+
+    @property
+    def figure(self) -> HeadlineFigure:
+        """Its headline figure as pages, widgets, images and feeds word it."""
+        return headline_figure(
+            self.headline,
+            TallyCounts(self.people, self.military, self.civilian, self.remains),
+            undisclosed=self.undisclosed,
+            qualifier=self.qualifier,
+            target=TallyCounts(**self.target.model_dump()),
+            percent=TallyPercents(**self.percent.model_dump()),
+        )
 
 
 class StageSidePublic(SQLModel):

@@ -360,3 +360,39 @@ def stage_status(
         if not (both_sides or "independent" in agreeing):
             return "reported"
     return "confirmed"
+
+
+@dataclass(frozen=True)
+class HeadlineFigure:
+    """A party's headline figure as every rendering words it: "at least 697 of 1,000 returned",
+    "about 1,200", "6,057 bodies of 6,000", or undisclosed (no `count`, and no percent beside
+    it, where one would mislead)."""
+
+    measure: Headline
+    count: int | None
+    qualifier: Qualifier
+    target: int | None
+    percent: float | None
+
+
+def headline_figure(
+    measure: Headline,
+    counts: Counts,
+    *,
+    undisclosed: bool,
+    qualifier: Qualifier,
+    target: Counts,
+    percent: Percents,
+) -> HeadlineFigure:
+    """The headline measure's figure; a floor of 0 tells a reader nothing, so it is undisclosed."""
+    count = counts.remains if measure == "remains" else counts.people
+    unknown = count is None or (count == 0 and (undisclosed or qualifier == "at_least"))
+    if measure == "people" and undisclosed:
+        qualifier = "at_least"
+    return HeadlineFigure(
+        measure=measure,
+        count=None if unknown else count,
+        qualifier=qualifier,
+        target=getattr(target, measure),
+        percent=None if unknown else getattr(percent, measure),
+    )
