@@ -894,7 +894,10 @@ class StageCreate(SQLModel):
     notes: str = Field(default="", max_length=10000)
     published: bool = True
     releases: list[ReleaseIn] | None = None
-    sides: list[StageSideCreate] | None = None
+    # Validated even when left out, so that a stage with neither shape names the field.
+    sides: list[StageSideCreate] | None = Field(
+        default=None, schema_extra={"validate_default": True}
+    )
     # Validated even when left out, so that a published stage without sources names the field.
     sources: list[SourceCreate] = Field(
         default_factory=list, schema_extra={"validate_default": True}
@@ -908,7 +911,14 @@ class StageCreate(SQLModel):
 
     @field_validator("sides")
     @classmethod
-    def _both_sides(cls, sides: list[StageSideCreate] | None) -> list[StageSideCreate] | None:
+    def _both_sides(
+        cls, sides: list[StageSideCreate] | None, info: ValidationInfo
+    ) -> list[StageSideCreate] | None:
+        given = "releases" in info.data and info.data["releases"] is not None
+        if sides is not None and given:
+            raise ValueError("give `releases` or the first API's `sides`, not both")
+        if sides is None and not given and "releases" in info.data:
+            raise ValueError("a stage needs its `releases` (or the first API's `sides`)")
         if sides is not None and sorted(side.key for side in sides) != list(SIDE_KEYS):
             raise ValueError("sides must list side 'a' and side 'b' once each")
         return sides
@@ -923,11 +933,7 @@ class StageCreate(SQLModel):
         return sources
 
     @model_validator(mode="after")
-    def _one_shape(self) -> "StageCreate":
-        if self.releases is not None and self.sides is not None:
-            raise ValueError("give `releases` or the first API's `sides`, not both")
-        if self.releases is None and self.sides is None:
-            raise ValueError("a stage needs its `releases` (or `sides`)")
+    def _marked_disputed(self) -> "StageCreate":
         if self.status == "disputed" and not self.disputed_reason:
             self.disputed_reason = MARKED_DISPUTED
         if self.disputed_reason is not None:

@@ -15,6 +15,32 @@ SOURCE = {
 }
 
 
+def confirming_sources(
+    a: tuple[int | None, int | None] = (270, 120), b: tuple[int | None, int | None] | None = None
+) -> list[dict[str, Any]]:
+    """Kyiv's and Moscow's statements, each giving the figures of both sides: a stage with
+    these is confirmed (status is derived from them)."""
+    b = a if b is None else b
+    figures = [
+        {"received_by": party, "military": m, "civilian": c}
+        for party, (m, c) in (("ukraine", a), ("russia", b))
+    ]
+    return [
+        {
+            "url": f"https://example.org/{who}",
+            "publisher": "Example Wire",
+            "announcer": announcer,
+            "speaks_for": who,
+            "claim": f"{announcer}: the figures of both sides.",
+            "figures": figures,
+        }
+        for who, announcer in (
+            ("ukraine", "Ukraine's Coordination Headquarters"),
+            ("russia", "Russian Defence Ministry"),
+        )
+    ]
+
+
 def exchange_data(**overrides: Any) -> ExchangeCreate:
     target = overrides.pop("target", 1000)
     fields: dict[str, Any] = {

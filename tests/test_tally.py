@@ -31,6 +31,9 @@ def sums(*stages: tuple[int | None, int | None, int | None, int | None]) -> Stag
         ),
         any_people_known=sum(1 for m, c, p, _ in known if (m, c, p) != (None, None, None)),
         remains=sum(r for _, _, _, r in known if r is not None),
+        # A stage's remains are a release of their own beside its living one.
+        remains_releases=sum(1 for _, _, _, r in known if r is not None),
+        remains_known=sum(1 for _, _, _, r in known if r is not None),
     )
 
 

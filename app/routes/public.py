@@ -37,7 +37,8 @@ def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
     base_url = request.app.state.settings.base_url.rstrip("/")
     context = {
         "exchange": exchange,
-        "chart": cumulative_chart(exchange),
+        # The chart draws the first API's two sides; an exchange of more parties has none yet.
+        "chart": cumulative_chart(exchange) if len(exchange.parties) == 2 else None,
         "corrections": crud.corrections(session, stage_ids=[s.id for s in exchange.stages]),
         "side_names": {side.key: side.name for side in exchange.sides},
         "base_url": base_url,

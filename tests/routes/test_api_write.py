@@ -260,7 +260,10 @@ def test_patch_stage_with_its_etag(
     assert response.headers["ETag"] == f'"stage-{stage.id}-v2"'
     body = response.json()
     assert (body["version"], body["sides"][0]["people"], body["notes"]) == (2, 389, "")
-    assert body["sources"] == [SOURCE | {"published_at": None}]  # fields not sent are kept
+    # Fields not sent are kept; v2 adds who is quoted and the figures they gave.
+    assert body["sources"] == [
+        SOURCE | {"published_at": None, "announcer": None, "speaks_for": None, "figures": []}
+    ]
     assert ukraine(client)["returned"]["people"] == 389
     [revision, created] = writes.history(session, entity="stage", entity_id=stage.id)
     assert (revision.action, revision.actor, revision.user_id, revision.reason) == (
@@ -509,7 +512,11 @@ def test_admins_write_too(client: TestClient, session: Session) -> None:
         (stage_body(-1, 120), ["body", "sides", 0, "military"]),
         (stage_body(2**31, 120), ["body", "sides", 0, "military"]),
         (stage_body(10**30, 120), ["body", "sides", 0, "military"]),
-        (stage_body(2**31 - 1, 1), ["body", "sides", 0, "people"]),
+        # The one limit of a stage, whoever sends it: 100,000 in one release.
+        (stage_body(2**31 - 1, 1), ["body", "sides", 0, "military"]),
+        (stage_body(100_001, 1), ["body", "sides", 0, "military"]),
+        (stage_body(270, 120) | {"date": "2099-01-01"}, ["body", "date"]),
+        (stage_body(270, 120) | {"date": "2013-12-31"}, ["body", "date"]),
         (
             stage_body(270, 120)
             | {

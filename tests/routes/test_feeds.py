@@ -142,7 +142,7 @@ def test_entry_content_has_status_figures_notes_and_sources(client: TestClient) 
     assert [(c.type, c.value) for c in day3.content] == [
         (
             "text/html",
-            "<p>Status: confirmed</p>"
+            "<p>Status: reported</p>"
             "<ul><li>Ukraine: 303 returned · military 303 · civilians 0</li>"
             "<li>Russia: 303 returned · military 303 · civilians 0</li></ul>"
             "<p>Day 3, Mariupol defenders</p>"

@@ -9,6 +9,11 @@ from app.sample_data import SEARCH_WORD
 from tests.html import parse, texts
 
 COUNTED = "s.published AND s.deleted_at IS NULL AND e.published AND e.deleted_at IS NULL"
+# What Ukraine received: its living releases (remains never count as people).
+TO_UKRAINE = (
+    "sr.kind = 'living' AND sr.outside_deal = false"
+    " AND sr.received_by = (SELECT id FROM party WHERE slug = 'ukraine')"
+)
 
 
 def query(client: TestClient, statement: str, **params: Any) -> list[Any]:
@@ -21,10 +26,10 @@ def test_dashboard_lists_every_exchange_with_all_time_totals(large_client: TestC
     assert len(page.select("article.exchange")) == 200
     [(floor, unknown)] = query(
         large_client,
-        "SELECT SUM(COALESCE(ss.people, COALESCE(ss.military, 0) + COALESCE(ss.civilian, 0))),"
-        " SUM(CASE WHEN ss.people IS NULL THEN 1 ELSE 0 END)"
-        " FROM stage_side ss JOIN stage s ON s.id = ss.stage_id JOIN exchange e"
-        f" ON e.id = s.exchange_id WHERE ss.key = 'a' AND {COUNTED}",
+        "SELECT SUM(COALESCE(sr.people, COALESCE(sr.military, 0) + COALESCE(sr.civilian, 0))),"
+        " SUM(CASE WHEN sr.people IS NULL THEN 1 ELSE 0 END)"
+        " FROM stage_release sr JOIN stage s ON s.id = sr.stage_id JOIN exchange e"
+        f" ON e.id = s.exchange_id WHERE {TO_UKRAINE} AND {COUNTED}",
     )
     assert unknown > 0
     ukraine = page.select_one('.totals-list li[data-side-name="Ukraine"] .figure')
@@ -69,10 +74,10 @@ def test_busiest_exchange_page_shows_every_stage(large_client: TestClient) -> No
     [(slug, stages, floor, unknown)] = query(
         large_client,
         "SELECT e.slug, COUNT(DISTINCT s.id),"
-        " SUM(COALESCE(ss.people, COALESCE(ss.military, 0) + COALESCE(ss.civilian, 0))),"
-        " SUM(CASE WHEN ss.people IS NULL THEN 1 ELSE 0 END)"
-        " FROM exchange e JOIN stage s ON s.exchange_id = e.id JOIN stage_side ss"
-        f" ON ss.stage_id = s.id AND ss.key = 'a' WHERE {COUNTED}"
+        " SUM(COALESCE(sr.people, COALESCE(sr.military, 0) + COALESCE(sr.civilian, 0))),"
+        " SUM(CASE WHEN sr.people IS NULL THEN 1 ELSE 0 END)"
+        " FROM exchange e JOIN stage s ON s.exchange_id = e.id JOIN stage_release sr"
+        f" ON sr.stage_id = s.id AND {TO_UKRAINE} WHERE {COUNTED}"
         " GROUP BY e.slug ORDER BY COUNT(DISTINCT s.id) DESC, e.slug LIMIT 1",
     )
     response = large_client.get(f"/exchanges/{slug}")

@@ -10,19 +10,28 @@ from sqlmodel import Session
 
 from app.main import create_app
 from app.settings import Settings
-from tests.factories import SOURCE, add_stage, make_exchange, stage_data
+from tests.factories import SOURCE, add_stage, confirming_sources, make_exchange, stage_data
 
 
 @pytest.fixture
 def two_exchanges(session: Session) -> None:
-    istanbul = make_exchange(session, stage_data(a=(270, 120), date=dt.date(2025, 5, 23)))
+    # Kyiv and Moscow give the same figures for days 1 and 3: those stages are confirmed.
+    istanbul = make_exchange(
+        session,
+        stage_data(a=(270, 120), date=dt.date(2025, 5, 23), sources=confirming_sources((270, 120))),
+    )
     add_stage(
         session, istanbul, stage_data(a=(307, 0), date=dt.date(2025, 5, 24), status="reported")
     )
     add_stage(
         session,
         istanbul,
-        stage_data(a=(303, 0), date=dt.date(2025, 5, 25), notes="Day 3, Mariupol defenders"),
+        stage_data(
+            a=(303, 0),
+            date=dt.date(2025, 5, 25),
+            notes="Day 3, Mariupol defenders",
+            sources=confirming_sources((303, 0)),
+        ),
     )
     make_exchange(
         session,
@@ -121,7 +130,7 @@ def test_csv_has_one_row_per_stage_and_side(client: TestClient) -> None:
         ("2025-05-25", "Ukraine", "303"), ("2025-05-25", "Russia", "303"),
     ]  # fmt: skip
     assert rows[0]["remains"] == ""
-    assert rows[0]["source_urls"] == "https://example.org/report"
+    assert rows[0]["source_urls"] == "https://example.org/ukraine https://example.org/russia"
 
 
 def test_csv_defuses_formulas(client: TestClient, session: Session) -> None:
