@@ -373,6 +373,7 @@ def _party_tally_public(
     return PartyTallyPublic(
         received_by=party.slug,
         name=party.name,
+        name_uk=party.name_uk,
         headline=headline,
         qualifier=counted.qualifier,
         **vars(counted.counts),
@@ -567,7 +568,7 @@ def stage_sides(releases: Sequence[ReleasePublic], parties: Sequence[str]) -> li
 
         sides.append(
             StageSidePublic(
-                key=key,  # type: ignore[arg-type]
+                key=key,
                 military=total("military"),
                 civilian=total("civilian"),
                 people=total("people"),
@@ -689,10 +690,12 @@ def totals(session: Session) -> TotalsPublic:
         .group_by(col(Exchange.conflict_id), col(Party.id))
     )
     counts = {(c, p): n for c, p, n in session.execute(count_query)}
-    conflicts = {c.id: c for c in session.scalars(select(Conflict).order_by(col(Conflict.id)))}
+    conflicts: dict[int | None, Conflict] = {
+        c.id: c for c in session.scalars(select(Conflict).order_by(col(Conflict.id)))
+    }
     parties = {p.id: p for p in session.scalars(select(Party))}
     official = _latest_official_totals(session)
-    by_conflict: dict[int, list[TotalsParty]] = defaultdict(list)
+    by_conflict: dict[int | None, list[TotalsParty]] = defaultdict(list)
     by_name: dict[str, tuple[tally.StageSums, int]] = {}
     ordered = sorted(counts.items(), key=lambda item: (-item[1], parties[item[0][1]].name))
     for (conflict_id, party_id), exchanges_count in ordered:
@@ -795,6 +798,11 @@ def side_names(
     if slugs is not None:
         query = query.where(col(Exchange.slug).in_(list(slugs)))
     return {(slug, SIDE_KEYS[position]): name for slug, position, name in session.execute(query)}
+
+
+def party_names(session: Session) -> dict[str, str]:
+    """Party slug -> name, for feeds and lists that name the parties of many exchanges."""
+    return dict(session.execute(select(col(Party.slug), col(Party.name))).all())
 
 
 def exchange_slugs(session: Session) -> set[str]:

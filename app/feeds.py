@@ -4,11 +4,11 @@ import datetime as dt
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
-from app.models import StagePublic, StageSidePublic
+from app.models import FigurePublic, ReleasePublic, StagePublic, StageSidePublic
 from app.tally import stage_people
 
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -26,6 +26,10 @@ class Names:
 
     exchanges: Mapping[str, str]
     sides: Mapping[tuple[str, str], str]
+    parties: Mapping[str, str] = field(default_factory=dict)  # party slug -> name
+
+    def party(self, slug: str) -> str:
+        return self.parties.get(slug, slug)
 
     def exchange(self, slug: str) -> str:
         return self.exchanges.get(slug, slug)
@@ -60,18 +64,44 @@ def _returned(side: StageSidePublic, name: str) -> str:
     return f"{_people(side)} people and {side.remains:,} bodies returned to {name}"
 
 
+def _figures(figures: FigurePublic) -> str:
+    """A release or a claim's figures in words: "33 soldiers + 51 civilians", "1,245 bodies"."""
+    qualifier = {"exact": "", "at_least": "at least ", "about": "about "}[figures.qualifier]
+    if figures.kind == "remains":
+        return f"{qualifier}{_count(figures.remains)} bodies"
+    if figures.military is not None and figures.civilian is not None:
+        return f"{qualifier}{figures.military:,} soldiers + {figures.civilian:,} civilians"
+    if figures.people is not None:
+        return f"{qualifier}{figures.people:,}"
+    if figures.military is not None:
+        return f"{qualifier}{figures.military:,} soldiers"
+    return "undisclosed"
+
+
+def _released(release: ReleasePublic, names: Names) -> str:
+    outside = " (outside the exchange)" if release.outside_deal else ""
+    return f"{_figures(release)} returned to {names.party(release.received_by)}{outside}"
+
+
 def entry_title(stage: StagePublic, names: Names) -> str:
     """For example "Istanbul 1,000 for 1,000 — 2025-05-23: 390 returned to Ukraine, 390 …"."""
-    figures = ", ".join(
-        _returned(side, names.side(stage.exchange, side.key)) for side in stage.sides
-    )
+    if stage.sides:
+        figures = ", ".join(
+            _returned(side, names.side(stage.exchange, side.key)) for side in stage.sides
+        )
+    else:  # more than two parties: release by release
+        figures = ", ".join(_released(r, names) for r in stage.releases if not r.outside_deal)
     return f"{names.exchange(stage.exchange)} — {stage.date.isoformat()}: {figures}"
 
 
 def entry_content(stage: StagePublic, names: Names) -> str:
     """The stage as escaped HTML: status, each side's breakdown, the notes, then every source."""
     esc = html.escape
-    sides = []
+    sides = [
+        f"<li>{esc(_released(release, names))}</li>"
+        for release in stage.releases
+        if release.outside_deal or not stage.sides
+    ]
     for side in stage.sides:
         breakdown = (
             f"{esc(names.side(stage.exchange, side.key))}: {_people(side)} returned"
@@ -83,6 +113,16 @@ def entry_content(stage: StagePublic, names: Names) -> str:
     parts = [f"<p>Status: {esc(stage.status)}</p>", f"<ul>{''.join(sides)}</ul>"]
     if stage.notes.strip():
         parts.append(f"<p>{'<br>'.join(esc(stage.notes.strip()).splitlines())}</p>")
+    if stage.disputed_reason:
+        parts.append(f"<p>Disputed: {esc(stage.disputed_reason)}</p>")
+    claims = [
+        f"{esc(source.announcer or source.publisher)}: "
+        + ", ".join(f"{_figures(f)} to {esc(names.party(f.received_by))}" for f in source.figures)
+        for source in stage.sources
+        if source.figures
+    ]
+    if stage.status == "disputed" and claims:
+        parts.append(f"<p>Who said what: {'; '.join(claims)}</p>")
     sources = [
         f"<li>{esc(source.publisher)}: {esc(source.claim)}"
         f' (<a href="{esc(source.url)}">{esc(source.url)}</a>)</li>'

@@ -599,6 +599,7 @@ class PartyTallyPublic(SQLModel):
 
     received_by: str
     name: str
+    name_uk: str | None = None
     headline: Literal["people", "remains"]
     qualifier: Qualifier
     people: int | None
@@ -708,7 +709,8 @@ class TotalsParty(SQLModel):
 
     @property
     def figure(self) -> PeopleFigure:
-        return people_figure(self.people, self.undisclosed)
+        """Its people as the dashboard words them: "at least" where any part is a floor."""
+        return people_figure(self.people, self.undisclosed or self.qualifier == "at_least")
 
 
 class TotalsConflict(SQLModel):

@@ -38,8 +38,20 @@ def make_templates() -> LocalizedTemplates:
         env.globals["stage_people"] = tally.stage_people
         env.globals["lang_url"] = lang_url
         env.globals["query_url"] = query_url
+        env.globals["translated"] = translated_in(locale)
         localized[locale] = Jinja2Templates(env=env)
     return localized
+
+
+def translated_in(locale: str) -> Any:
+    """`translated(thing, "title")`: its Ukrainian `title_uk` on Ukrainian pages where it has
+    one, else the English `title` (content falls back to English)."""
+
+    def translated(thing: Any, field: str) -> Any:
+        local = getattr(thing, f"{field}_{locale}", None) if locale != "en" else None
+        return local or getattr(thing, field)
+
+    return translated
 
 
 def lang_url(request: Request, locale: str) -> str:

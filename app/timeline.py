@@ -137,7 +137,7 @@ def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
         side = filters.side.lower()
         named = [func.lower(Party.name) == side, col(Party.slug) == side]
         if side in SIDE_KEYS:
-            named.append(col(ExchangeParty.position) == SIDE_KEYS.index(side))  # type: ignore[arg-type]
+            named.append(col(ExchangeParty.position) == SIDE_KEYS.index(side))
         conditions.append(
             exists().where(
                 col(ExchangeParty.exchange_id) == Stage.exchange_id,

@@ -52,6 +52,12 @@ class Invalid(ValueError):
         self.loc = loc
 
 
+def _id(row: Party | ConflictRow | Exchange | Terms) -> int:
+    """A stored row's id (flushed rows always have one)."""
+    assert row.id is not None
+    return row.id
+
+
 def _record(
     session: Session,
     *,
@@ -309,7 +315,7 @@ def create_exchange(
                 "planned_stages",
             }
         ),
-        conflict_id=conflict.id,
+        conflict_id=_id(conflict),
         created_at=now,
         updated_at=now,
     )  # fmt: skip
@@ -320,7 +326,7 @@ def create_exchange(
         session.add(
             ExchangeParty(
                 exchange_id=exchange.id,
-                party_id=party.id,
+                party_id=_id(party),
                 position=position,
                 official_number=number,
             )
@@ -538,6 +544,36 @@ def counted_figures(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
     return sorted(
         tuple(str(release.get(name)) for name in COUNTED) for release in snapshot["releases"]
     )
+
+
+def changed_figures(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> list[tuple[str, str, int | None, int | None]]:
+    """What a correction changed, for its public note: (receiving party, measure, before,
+    after) for each counted total that moved ("Russia received 261, not 246")."""
+    if not before or not after or "releases" not in before or "releases" not in after:
+        return []
+
+    def totals(snapshot: dict[str, Any]) -> dict[tuple[str, str], int | None]:
+        found: dict[tuple[str, str], int | None] = {}
+        for release in snapshot["releases"]:
+            if release.get("outside_deal"):
+                continue
+            measure = "remains" if release.get("kind") == "remains" else "people"
+            key = (str(release.get("received_by")), measure)
+            value = release.get(measure)
+            if value is None and measure == "people" and release.get("military") is not None:
+                value = (release.get("military") or 0) + (release.get("civilian") or 0)
+            previous = found.get(key, 0)
+            found[key] = None if value is None or previous is None else previous + value
+        return found
+
+    old, new = totals(before), totals(after)
+    return [
+        (party, measure, old.get((party, measure)), new.get((party, measure)))
+        for party, measure in sorted(old.keys() | new.keys())
+        if old.get((party, measure)) != new.get((party, measure))
+    ]
 
 
 def is_correction(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
@@ -914,7 +950,7 @@ def _update_sides(
     versions = _terms_rows(session, exchange.id)
     original = versions[0] if versions else None
     if original is None:
-        original = Terms(exchange_id=exchange.id, effective=exchange.agreed_on)
+        original = Terms(exchange_id=_id(exchange), effective=exchange.agreed_on)
         session.add(original)
         session.flush()
     original.planned_stages = data.planned_stages
@@ -940,9 +976,9 @@ def _update_sides(
         )
         session.add(
             TermsTarget(
-                exchange_id=exchange.id,
-                terms_id=original.id,
-                received_by=current.id,
+                exchange_id=_id(exchange),
+                terms_id=_id(original),
+                received_by=_id(current),
                 **side.target.model_dump(),
             )
         )
@@ -973,8 +1009,8 @@ def add_official_total(
     if party is None:
         raise Invalid(("party",), f"no party with slug {data.party!r}")
     total = OfficialTotal(
-        conflict_id=conflict.id,
-        party_id=party.id,
+        conflict_id=_id(conflict),
+        party_id=_id(party),
         as_of=data.as_of,
         measure=data.measure,
         figure=data.people,

@@ -1,5 +1,6 @@
 """The public JSON API, /api/v1: exchanges with their tallies, totals, the stage timeline, CSV."""
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -43,8 +44,10 @@ def _csv(body: str, filename: str) -> Response:
     )
 
 
-def _exchange_or_404(session: SessionDep, slug: str) -> ExchangeDetail:
-    exchange = crud.get_exchange(session, slug=slug)
+def _exchange_or_404(
+    session: SessionDep, slug: str, as_of: dt.date | None = None
+) -> ExchangeDetail:
+    exchange = crud.get_exchange(session, slug=slug, as_of=as_of)
     if exchange is None:
         raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
     return exchange
@@ -57,9 +60,17 @@ def list_exchanges(session: SessionDep) -> list[ExchangePublic]:
 
 
 @router.get("/exchanges/{slug}", responses={404: {"description": "No published exchange"}})
-def get_exchange(slug: str, session: SessionDep) -> ExchangeDetail:
-    """One exchange with its tally, its sources and its published stages, oldest first."""
-    return _exchange_or_404(session, slug)
+def get_exchange(
+    slug: str,
+    session: SessionDep,
+    as_of: Annotated[
+        dt.date | None,
+        Query(description="The tally, terms and stages as they stood that day (YYYY-MM-DD)"),
+    ] = None,
+) -> ExchangeDetail:
+    """One exchange with its tally, its terms, its sources and its published stages, oldest
+    first; with `as_of`, only the stages dated up to that day, against the terms then in force."""
+    return _exchange_or_404(session, slug, as_of)
 
 
 @router.get(

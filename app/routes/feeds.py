@@ -29,6 +29,7 @@ def site_feed(request: Request, session: SessionDep) -> Response:
     names = feeds.Names(
         exchanges=crud.exchange_titles(session, slugs={stage.exchange for stage in stages}),
         sides=crud.side_names(session),
+        parties=crud.party_names(session),
     )
     body = feeds.site_feed(stages, names, base_url=_base_url(request))
     return Response(body, media_type=feeds.MEDIA_TYPE)
@@ -44,6 +45,10 @@ def exchange_feed(slug: str, request: Request, session: SessionDep) -> Response:
     if exchange is None:
         raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
     stages = crud.list_stages(session, exchange=exchange)[::-1]
-    names = feeds.Names(exchanges={exchange.slug: exchange.title}, sides=crud.side_names(session))
+    names = feeds.Names(
+        exchanges={exchange.slug: exchange.title},
+        sides=crud.side_names(session),
+        parties=crud.party_names(session),
+    )
     body = feeds.exchange_feed(stages, names, slug=exchange.slug, base_url=_base_url(request))
     return Response(body, media_type=feeds.MEDIA_TYPE)

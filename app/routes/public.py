@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from app import crud, embed, i18n
+from app import crud, embed, i18n, writes
 from app.chart import cumulative_chart
 from app.deps import SessionDep
 from app.models import STAGE_STATUSES
@@ -25,6 +25,7 @@ def dashboard(request: Request, session: SessionDep) -> Response:
         "latest": latest,
         "titles": {exchange.slug: exchange.title for exchange in exchanges},
         "side_names": crud.side_names(session, slugs={stage.exchange for stage in latest}),
+        "party_labels": crud.party_names(session),
     }
     return render(request, "public/dashboard.html", context)
 
@@ -39,7 +40,16 @@ def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
         "exchange": exchange,
         # The chart draws the first API's two sides; an exchange of more parties has none yet.
         "chart": cumulative_chart(exchange) if len(exchange.parties) == 2 else None,
-        "corrections": crud.corrections(session, stage_ids=[s.id for s in exchange.stages]),
+        "corrections": {
+            stage_id: [
+                (revision, writes.changed_figures(revision.before, revision.after))
+                for revision in revisions
+            ]
+            for stage_id, revisions in crud.corrections(
+                session, stage_ids=[s.id for s in exchange.stages]
+            ).items()
+        },
+        "party_names": {party.slug: party for party in exchange.parties},
         "side_names": {side.key: side.name for side in exchange.sides},
         "base_url": base_url,
         "embed": embed.builder(
@@ -78,6 +88,7 @@ def show_timeline(request: Request, session: SessionDep) -> Response:
             session, slugs={s.exchange for s in page.stages} if page else ()
         ),
         "titles": dict(exchange_choices),
+        "party_labels": crud.party_names(session),
     }
     return render(
         request,

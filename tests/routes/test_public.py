@@ -59,8 +59,8 @@ def test_dashboard_puts_exchanges_in_progress_first(client: TestClient, session:
         "exchange-done",
     ]
     assert texts(page, ".totals-list li") == [
-        "780 returned to Russia in 2 exchanges",
-        "780 returned to Ukraine in 2 exchanges",
+        "780 returned to Russia in the 2 exchanges recorded here",
+        "780 returned to Ukraine in the 2 exchanges recorded here",
     ]
     assert [li["id"] for li in page.select(".stage-list li")] == ["stage-1", "stage-2"]
 
@@ -98,8 +98,8 @@ def test_a_floor_of_zero_reads_undisclosed_never_at_least_0(
     ]
     assert len(article.select(".bar")) == 1
     assert texts(dashboard, ".totals-list li") == [
-        "undisclosed returned to Russia in 1 exchange",
-        "390 returned to Ukraine in 1 exchange",
+        "undisclosed returned to Russia in the 1 exchange recorded here",
+        "390 returned to Ukraine in the 1 exchange recorded here",
     ]
     page = parse(client.get("/exchanges/istanbul-1000-for-1000").text)
     assert page.select_one('meta[name="description"]')["content"] == (  # type: ignore[index]
@@ -303,8 +303,32 @@ def test_every_seeded_exchange_page_renders_with_its_figures(
     medvedchuk = parse(client.get("/exchanges/2022-09-21-azov-medvedchuk").text)
     assert texts(medvedchuk, ".tally .figure") == [
         "215 returned to Ukraine",
-        "at least 55 returned to Russia",
+        "56 returned to Russia",  # 55 soldiers and Medvedchuk (the reference, v2)
     ]
+    bodies = parse(client.get("/exchanges/2025-istanbul-2-bodies").text)
+    assert (
+        texts(bodies, ".tally .figure")[0] == "6,057 bodies of 6,000 returned to Ukraine (101.0 %)"
+    )
+    assert texts(bodies, ".tally .range")[0] == (
+        "Disputed: the announcers' figures range from 6,057 to 6,060"
+    )
+    easter = parse(client.get("/exchanges/2025-04-19-easter-277").text)
+    assert texts(easter, ".tally .outside") == [
+        "plus 31 returned outside the exchange",
+        "plus 15 returned outside the exchange",
+    ]
+    yemen = parse(client.get("/exchanges/2023-04-yemen-887-deal").text)
+    assert len(yemen.select(".tally .side-tally")) == 3
+    dashboard = parse(client.get("/").text)
+    ukraine = dashboard.select_one(
+        '#conflict-russia-ukraine-war + .totals-list li[data-party="ukraine"]'
+    )
+    assert ukraine is not None
+    assert " ".join(ukraine.get_text().split()) == (
+        "at least 7,042 returned to Ukraine in the 69 exchanges recorded here, plus 53 outside"
+        " the exchanges; 13,283 bodies repatriated; Ukraine's Coordination Headquarters reports"
+        " 8,050 (11 March 2026) source"
+    )
 
 
 def test_readers_get_an_error_page_in_their_language(client: TestClient) -> None:
