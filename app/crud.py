@@ -737,7 +737,10 @@ def totals(session: Session) -> TotalsPublic:
                 name_uk=conflict.name_uk,
                 parties=by_conflict[conflict_id],
             )
-            for conflict_id, conflict in conflicts.items()
+            for conflict_id, conflict in sorted(
+                conflicts.items(),
+                key=lambda item: -max((p.exchanges_count for p in by_conflict[item[0]]), default=0),
+            )
             if by_conflict[conflict_id]
         ],
         sides=sides,

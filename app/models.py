@@ -771,7 +771,10 @@ class FigureIn(SQLModel):
     military: Count = Field(default=None, ge=0, le=MAX_COUNT)
     civilian: Count = Field(default=None, ge=0, le=MAX_COUNT)
     people: Count = Field(default=None, ge=0, le=MAX_COUNT)
-    remains: Count = Field(default=None, ge=0, le=MAX_COUNT)
+    # Checked even when left out: a remains row with living people must name this field.
+    remains: Count = Field(
+        default=None, ge=0, le=MAX_COUNT, schema_extra={"validate_default": True}
+    )
     qualifier: Qualifier = "exact"
 
     @field_validator("people")
