@@ -23,16 +23,18 @@ RUN apt-get update \
     && useradd --system --uid 10001 --gid swaptally --home-dir /srv/swaptally \
        --shell /usr/sbin/nologin swaptally
 WORKDIR /srv/swaptally
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements-runtime.lock ./
 COPY app ./app
 COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
 COPY --from=assets /build/node_modules ./node_modules
-# Editable, so the app finds its templates, migrations and static files beside it.
+# The runtime packages exactly as requirements-runtime.lock pins them (hashes checked), then the
+# app itself, editable, so it finds its templates, migrations and static files beside it.
 RUN python -m venv /opt/venv \
-    && pip install --no-compile -e . \
+    && pip install --no-compile --require-hashes -r requirements-runtime.lock \
+    && pip install --no-compile --no-deps -e . \
     && mkdir var \
     && chown swaptally:swaptally var
 USER 10001:10001
