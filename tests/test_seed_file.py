@@ -15,7 +15,7 @@ import pytest
 
 SEED = Path(__file__).resolve().parent.parent / "app" / "data" / "seed.json"
 
-# The slugs of app/data/exchanges.json: embed codes in articles use them.
+# The slugs of the first seed (26 exchanges): embed codes in articles use them.
 TODAYS_SLUGS = [
     "2022-06-28-small",
     "2022-06-29-azovstal-144",
