@@ -24,7 +24,10 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def timeline_filters(
     exchange: Annotated[str | None, Query(description="Exchange slug")] = None,
-    side: Annotated[str | None, Query(description="Side name (Ukraine) or key (a, b)")] = None,
+    side: Annotated[
+        str | None, Query(description="A party's name or slug (Ukraine), or the first API's a, b")
+    ] = None,
+    party: Annotated[str | None, Query(description="A party's slug (ukraine)")] = None,
     date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
     status: Annotated[str | None, Query(description="reported, confirmed or disputed")] = None,
@@ -32,7 +35,7 @@ def timeline_filters(
     page: Annotated[str | None, Query(description="The page token of a `next` link")] = None,
 ) -> TimelineFilters:
     """The timeline's filters from the query string; a bad value is a 422 naming its parameter."""
-    raw = {"exchange": exchange, "side": side, "from": date_from, "to": date_to}
+    raw = {"exchange": exchange, "side": side, "party": party, "from": date_from, "to": date_to}
     raw |= {"status": status, "q": q, "page": page}
     try:
         return TimelineFilters.from_query({k: v for k, v in raw.items() if v is not None})

@@ -67,6 +67,7 @@ class Cursor:
 class TimelineFilters:
     exchange: str | None = None
     side: str | None = None
+    party: str | None = None  # a party's slug: stages of the exchanges it takes part in
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     status: str | None = None
@@ -101,6 +102,7 @@ class TimelineFilters:
         return cls(
             exchange=text("exchange"),
             side=text("side"),
+            party=text("party"),
             date_from=date_from,
             date_to=date_to,
             status=status,
@@ -113,6 +115,7 @@ class TimelineFilters:
         params = {
             "exchange": self.exchange,
             "side": self.side,
+            "party": self.party,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
             "status": self.status,
@@ -143,6 +146,14 @@ def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
                 col(ExchangeParty.exchange_id) == Stage.exchange_id,
                 col(Party.id) == ExchangeParty.party_id,
                 or_(*named),
+            )
+        )
+    if filters.party:
+        conditions.append(
+            exists().where(
+                col(ExchangeParty.exchange_id) == Stage.exchange_id,
+                col(Party.id) == ExchangeParty.party_id,
+                col(Party.slug) == filters.party.lower(),
             )
         )
     if filters.date_from:
