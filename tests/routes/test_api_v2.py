@@ -272,3 +272,32 @@ def test_official_totals_are_shown_beside_the_sums(
     houthis = next(p for p in war["parties"] if p["slug"] == "houthis")
     assert (houthis["people"], houthis["official"]["people"]) == (318, 706)
     assert houthis["official"]["as_of"] == str(dt.date(2023, 4, 20))
+
+
+def test_a_body_in_the_first_api_shape_joins_the_conflict_holding_both_sides(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    assert client.post("/api/v1/exchanges", json=THREE_PARTIES, headers=auth).status_code == 201
+    first = {
+        "slug": "old-shape",
+        "title": "Sent as before",
+        "sides": [
+            {"key": "a", "name": "HOUTHIS", "target": {"people": 10}},  # found in any case
+            {"key": "b", "name": "Saudi Arabia", "target": {"people": 10}},
+        ],
+        "planned_stages": 2,
+    }
+    created = client.post("/api/v1/exchanges", json=first, headers=auth)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["conflict"]["slug"] == "yemen-war"
+    assert [p["slug"] for p in body["parties"]] == ["houthis", "saudi-arabia"]
+    assert [side["name"] for side in body["sides"]] == ["Houthis", "Saudi Arabia"]
+    assert (body["planned_stages"], body["terms"][0]["kind"]) == (2, "original")
+    unknown = client.post(
+        "/api/v1/exchanges",
+        json=first | {"slug": "new-war", "sides": [{"key": "a", "name": "Atlantis"},
+                                                   {"key": "b", "name": "Lemuria"}]},
+        headers=auth,
+    )  # fmt: skip
+    assert unknown.json()["conflict"] == {"slug": "atlantis-lemuria", "name": "Atlantis-Lemuria"}
