@@ -258,10 +258,8 @@ def export(
             if page.next is None:
                 break
             filters = TimelineFilters(page=page.next)
-        slugs = {stage.exchange for stage in stages}
-        names = crud.side_names(session, slugs=slugs)
-        titles = crud.exchange_titles(session, slugs=slugs)
-        typer.echo(exports.stages_csv(stages, names, titles), nl=False)
+        names = exports.exchange_names(session, slugs={stage.exchange for stage in stages})
+        typer.echo(exports.stages_csv(stages, names), nl=False)
 
 
 @cli.command()

@@ -1,24 +1,77 @@
-"""CSV exports: one row per stage and side, RFC 4180, safe to open in a spreadsheet.
+"""CSV exports: one row per release, RFC 4180, safe to open in a spreadsheet.
 
-The layout is also what `app.importer` reads back, so an export round-trips. Several sources of a
-stage share one cell per field: URLs separated by spaces, publishers and publication dates by "; "
-(an unknown date is empty), claims one per line.
+The layout is also what `app.importer` reads back, so an export round-trips. The first API's
+columns keep their places (`side` and `side_name` say which of a two-party exchange's sides
+received the release); the release's own columns follow. A stage without releases has one row
+with those cells empty. Several sources of a stage share one cell per field: URLs separated by
+spaces, publishers, announcers, whom they speak for and publication dates by "; " (an unknown
+value is empty), claims one per line. Categories read "women=15; minors=2".
 """
 
 import csv
+import dataclasses
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
-from app.models import StagePublic
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.models import (
+    SIDE_KEYS,
+    Conflict,
+    Exchange,
+    ExchangeParty,
+    Party,
+    ReleasePublic,
+    StagePublic,
+)
 
 CSV_HEADER = [
     "exchange", "stage_id", "date", "status", "side", "side_name",
     "military", "civilian", "people", "remains", "notes", "source_urls", "source_publishers",
     "exchange_title", "source_published_at", "source_claims",
+    "released_by", "released_by_name", "received_by", "received_by_name", "kind", "qualifier",
+    "outside_deal", "categories", "release_date", "disputed_reason", "conflict", "conflict_name",
+    "source_announcers", "source_speaks_for",
 ]  # fmt: skip
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
 CLAIM_SEPARATOR = "\n"
+CATEGORY_SEPARATOR = "="
+
+
+@dataclasses.dataclass(frozen=True)
+class ExchangeNames:
+    """What a stage's rows say about its exchange: its title, its conflict, and its parties
+    (slug and name) in order, the first two being the first API's sides a and b."""
+
+    title: str = ""
+    conflict: str = ""
+    conflict_name: str = ""
+    parties: tuple[tuple[str, str], ...] = ()
+
+
+def exchange_names(session: Session, *, slugs: Iterable[str]) -> dict[str, ExchangeNames]:
+    """ExchangeNames by exchange slug, in two queries."""
+    wanted = list(set(slugs))
+    exchanges = session.execute(
+        select(col(Exchange.id), col(Exchange.slug), col(Exchange.title), Conflict)
+        .join(Conflict, col(Conflict.id) == Exchange.conflict_id)
+        .where(col(Exchange.slug).in_(wanted))
+    ).all()
+    parties: dict[int, list[tuple[str, str]]] = {}
+    listed = session.execute(
+        select(col(ExchangeParty.exchange_id), col(Party.slug), col(Party.name))
+        .join(Party, col(Party.id) == ExchangeParty.party_id)
+        .where(col(ExchangeParty.exchange_id).in_([row[0] for row in exchanges]))
+        .order_by(col(ExchangeParty.exchange_id), col(ExchangeParty.position))
+    )
+    for exchange_id, slug, name in listed:
+        parties.setdefault(exchange_id, []).append((slug, name))
+    return {
+        slug: ExchangeNames(title, conflict.slug, conflict.name, tuple(parties.get(id_, [])))
+        for id_, slug, title, conflict in exchanges
+    }
 
 
 def _runs_as_formula(text: str) -> bool:
@@ -42,42 +95,73 @@ def undefuse(cell: str) -> str:
     return cell[1:] if defused else cell
 
 
-def stages_csv(
-    stages: Iterable[StagePublic],
-    side_names: dict[tuple[str, str], str],
-    exchange_titles: Mapping[str, str] | None = None,
-) -> str:
-    """`side_names` maps (exchange slug, side key) to the side's name, `exchange_titles` a slug to
-    its exchange's title (empty without it). Unknown counts stay empty."""
-    titles = exchange_titles or {}
+def categories_cell(categories: Mapping[str, int]) -> str:
+    return LIST_SEPARATOR.join(f"{name}{CATEGORY_SEPARATOR}{n}" for name, n in categories.items())
+
+
+def stages_csv(stages: Iterable[StagePublic], exchanges: Mapping[str, ExchangeNames]) -> str:
+    """`exchanges` names each stage's exchange (empty cells without it). Unknown counts stay
+    empty; text cells are defused."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for stage in stages:
-        urls = " ".join(source.url for source in stage.sources)
-        publishers = LIST_SEPARATOR.join(source.publisher for source in stage.sources)
-        published = LIST_SEPARATOR.join(
-            "" if source.published_at is None else source.published_at.isoformat()
-            for source in stage.sources
-        )
-        claims = CLAIM_SEPARATOR.join(source.claim for source in stage.sources)
-        for side in stage.sides:
-            counts = [side.military, side.civilian, side.people, side.remains]
-            writer.writerow(
-                [
-                    defuse(stage.exchange),
-                    stage.id,
-                    stage.date.isoformat(),
-                    stage.status,
-                    side.key,
-                    defuse(side_names.get((stage.exchange, side.key), "")),
-                    *("" if count is None else count for count in counts),
-                    defuse(stage.notes),
-                    defuse(urls),
-                    defuse(publishers),
-                    defuse(titles.get(stage.exchange, "")),
-                    published,
-                    defuse(claims),
-                ]
-            )
+        writer.writerows(_stage_rows(stage, exchanges.get(stage.exchange, ExchangeNames())))
     return buffer.getvalue()
+
+
+def _stage_rows(stage: StagePublic, exchange: ExchangeNames) -> Iterator[list[str | int]]:
+    sources = stage.sources
+    shared = {
+        "notes": stage.notes,
+        "source_urls": " ".join(source.url for source in sources),
+        "source_publishers": LIST_SEPARATOR.join(source.publisher for source in sources),
+        "exchange_title": exchange.title,
+        "source_claims": CLAIM_SEPARATOR.join(source.claim for source in sources),
+        "disputed_reason": stage.disputed_reason or "",
+        "conflict": exchange.conflict,
+        "conflict_name": exchange.conflict_name,
+        "source_announcers": LIST_SEPARATOR.join(s.announcer or "" for s in sources),
+        "source_speaks_for": LIST_SEPARATOR.join(s.speaks_for or "" for s in sources),
+    }
+    published = LIST_SEPARATOR.join(
+        "" if source.published_at is None else source.published_at.isoformat() for source in sources
+    )
+    names = dict(exchange.parties)
+    # `side` is the first API's: only a two-party exchange has sides a and b.
+    sides = dict(zip(names, SIDE_KEYS, strict=True)) if len(names) == len(SIDE_KEYS) else {}
+    releases: list[ReleasePublic | None] = [*stage.releases] or [None]
+    for release in releases:
+        cells: dict[str, str | int] = {
+            "exchange": stage.exchange,
+            "stage_id": stage.id,
+            "date": stage.date.isoformat(),
+            "status": stage.status,
+            "source_published_at": published,
+            **shared,
+        }
+        if release is not None:
+            counts = {
+                "military": release.military,
+                "civilian": release.civilian,
+                "people": release.people,
+                "remains": release.remains,
+            }
+            side = sides.get(release.received_by, "")
+            cells |= {name: "" if n is None else n for name, n in counts.items()} | {
+                "side": side,
+                "side_name": names.get(release.received_by, "") if side else "",
+                "released_by": release.released_by,
+                "released_by_name": names.get(release.released_by, ""),
+                "received_by": release.received_by,
+                "received_by_name": names.get(release.received_by, ""),
+                "kind": release.kind,
+                "qualifier": release.qualifier,
+                "outside_deal": "true" if release.outside_deal else "false",
+                "categories": categories_cell(release.categories),
+                "release_date": release.date.isoformat() if release.date else "",
+            }
+        yield [
+            defuse(value) if isinstance(value, str) else value
+            for value in (cells.get(name, "") for name in CSV_HEADER)
+        ]

@@ -79,7 +79,7 @@ def get_exchange(
     responses={404: {"description": "No published exchange"}},
 )
 def exchange_stages_csv(slug: str, session: SessionDep) -> Response:
-    """The exchange's published stages as CSV, one row per stage and side, oldest first."""
+    """The exchange's published stages as CSV, one row per release, oldest first."""
     exchange = _exchange_or_404(session, slug)
     return _csv(_stages_csv(session, exchange.stages), f"{slug}-stages.csv")
 
@@ -110,14 +110,10 @@ def list_stages(
 
 @router.get("/stages.csv", response_class=Response)
 def stages_csv(session: SessionDep, filters: TimelineFiltersDep) -> Response:
-    """Every published stage matching the filters as CSV, one row per stage and side."""
+    """Every published stage matching the filters as CSV, one row per release."""
     return _csv(_stages_csv(session, _all_stages(session, filters)), "swaptally-stages.csv")
 
 
 def _stages_csv(session: Session, stages: Sequence[StagePublic]) -> str:
     slugs = {stage.exchange for stage in stages}
-    return exports.stages_csv(
-        stages,
-        crud.side_names(session, slugs=slugs),
-        crud.exchange_titles(session, slugs=slugs),
-    )
+    return exports.stages_csv(stages, exports.exchange_names(session, slugs=slugs))

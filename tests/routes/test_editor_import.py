@@ -128,15 +128,50 @@ def test_dry_run_saves_nothing_then_import_applies_the_checked_bytes(
     assert actions(upload(editor, added.encode()).text) == ["unchanged", "unchanged"]
 
 
-def test_refused_rows_say_which_column_and_why(editor: TestClient) -> None:
-    exported = editor.get("/api/v1/stages.csv").text
-    broken = exported.replace(",270,120,390,", ",-5,120,390,", 1)
+@pytest.mark.parametrize(
+    ("cells", "column", "why"),
+    [
+        ({"military": "-5"}, "military",
+         "military (line 2): Input should be greater than or equal to 0"),
+        ({"received_by": "belarus"}, "received_by", "received_by (line 2): belarus is not a"
+         " party of istanbul-1000-for-1000 (russia, ukraine)"),
+        ({"qualifier": "roughly"}, "qualifier", "qualifier (line 2): 'roughly': Input should be"
+         " 'exact', 'about' or 'at_least'"),
+        ({"outside_deal": "maybe"}, "outside_deal", "outside_deal (line 2): 'maybe': Input"
+         " should be a valid boolean, unable to interpret input"),
+    ],
+)  # fmt: skip
+def test_refused_rows_say_which_column_and_why(
+    editor: TestClient, cells: dict[str, str], column: str, why: str
+) -> None:
+    rows = list(csv.DictReader(io.StringIO(editor.get("/api/v1/stages.csv").text)))
+    rows[0] |= cells
 
-    page = upload(editor, broken.encode()).text
+    page = upload(editor, to_csv(rows).encode()).text
 
     assert actions(page) == ["refused"]
-    assert "military" in at(page, "#import-report td:nth-child(5)")
+    cell = parse(page).select_one("#import-report td:nth-child(5)")
+    assert cell is not None
+    assert (text(cell.select_one("code")), cell.get_text()) == (column, f"{column}: {why}")
     assert parse(page).select_one('input[name="checked"]') is None
+
+
+def test_a_file_in_the_first_apis_layout_still_imports(editor: TestClient) -> None:
+    rows = list(csv.DictReader(io.StringIO(editor.get("/api/v1/stages.csv").text)))
+    first_api = ["exchange", "stage_id", "date", "status", "side", "side_name", "military",
+                 "civilian", "people", "remains", "notes", "source_urls", "source_publishers",
+                 "exchange_title", "source_published_at", "source_claims"]  # fmt: skip
+    sides = [{name: row[name] for name in first_api} for row in rows]
+    sides[1] |= {"military": "271", "people": "391"}
+
+    page = upload(editor, to_csv(sides).encode()).text
+
+    assert [(row["side"], row["received_by"]) for row in rows] == [
+        ("a", "ukraine"),
+        ("b", "russia"),
+    ]
+    assert actions(page) == ["update"]
+    assert at(page, "#import-report td:nth-child(5)") == "stage 1: releases changed"
 
 
 @pytest.mark.parametrize(
