@@ -1,28 +1,32 @@
 """What newsrooms embed: the widget's options, its data and page, the embed codes, and oEmbed.
 
-The widget is a pure function of the data and its options (theme, lang, side, view, as_of), so it
-is rendered once per data revision and served from the cache (app/caching.py). Its inline CSS and
-script never change with the options: their hashes make its Content-Security-Policy.
+The widget is a pure function of the data and its options (theme, lang, side or party, view,
+as_of), so it is rendered once per data revision and served from the cache (app/caching.py). Its
+inline CSS and script never change with the options: their hashes make its
+Content-Security-Policy. Every figure it shows is a party's `tally` entry and its headline figure
+(`PartyTallyPublic.figure`), worded in templates/embed/_macros.html.
 """
 
 import base64
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from markupsafe import Markup
 from sqlmodel import Session
+from starlette.datastructures import ImmutableMultiDict
 
 from app import crud, i18n, images, tally
 from app.caching import Rendered
-from app.chart import Chart, cumulative_chart
+from app.chart import Chart, tally_chart
 from app.i18n import N_
-from app.models import SLUG_PATTERN, ExchangeDetail, SidePublic
+from app.models import SLUG_PATTERN, ExchangeDetail, MeasureRange, PartyTallyPublic
 from app.settings import PROJECT_ROOT
+from app.tally import HeadlineFigure
 from app.templating import LocalizedTemplates
 
 THEMES = ("auto", "light", "dark")
@@ -30,9 +34,13 @@ SIDES = ("both", "a", "b")
 VIEWS = ("bar", "compact", "chart")
 COLOR_SCHEMES = {"auto": "light dark", "light": "light", "dark": "dark"}
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-# Heights before the widget measures itself: the iframe's first size, close to the real one.
-DEFAULT_HEIGHTS = {("bar", 2): 250, ("bar", 1): 160, ("compact", 2): 130, ("compact", 1): 100}
-CHART_HEIGHT = 400
+# Heights before the widget measures itself: the iframe's first size, close to the real one
+# (a title and a meta line, then a block per party; a chart adds its own height).
+FIRST_HEIGHT = {"bar": 70, "compact": 70, "chart": 310}
+PARTY_HEIGHT = {"bar": 90, "compact": 30, "chart": 45}
+# The colour each party of an exchange is drawn in, by its place (the first API's a and b first).
+COLOURS = ("a", "b", "c", "d")
+IMAGE_ROWS = 4  # parties an image draws; past that, the first three and "and N more"
 DEFAULT_WIDTH = 600
 THUMBNAIL_SIZE = (600, 315)
 CHART_DOTS_UP_TO = 12  # stages; past that the line alone keeps the widget small
@@ -56,6 +64,30 @@ def _choice(field: str, value: str | None, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _party_slugs(value: str | None, side: str | None) -> tuple[str, ...]:
+    """`party=SLUG[,SLUG]`: which receiving parties to show, in that order (not with `side`)."""
+    if value is None:
+        return ()
+    if side is not None:
+        raise OptionError("party", N_("Give party or side, not both."))
+    slugs = tuple(slug.strip() for slug in value.split(","))
+    if not all(SLUG_PATTERN.fullmatch(slug) for slug in slugs):
+        raise OptionError("party", N_("Give party slugs separated by commas."))
+    if len(set(slugs)) != len(slugs):
+        raise OptionError("party", N_("Name each party once."))
+    return slugs
+
+
+def default_height(view: str, parties: int) -> int:
+    """The iframe's first height for a view showing that many parties."""
+    return FIRST_HEIGHT[view] + PARTY_HEIGHT[view] * parties
+
+
+def query_string(pairs: Sequence[tuple[str, str]]) -> str:
+    """A query string that keeps the commas of `party=ukraine,russia` readable."""
+    return urlencode(pairs, safe=",")
+
+
 @dataclass(frozen=True)
 class WidgetOptions:
     """The widget's options as its query string gives them; the first of each list is the
@@ -67,6 +99,7 @@ class WidgetOptions:
     side: str = "both"
     view: str = "bar"
     as_of: dt.date | None = None
+    parties: tuple[str, ...] = ()  # `party`: these receiving parties, in this order
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> "WidgetOptions":
@@ -98,13 +131,21 @@ class WidgetOptions:
             side=_choice("side", given("side"), SIDES),
             view=_choice("view", given("view"), VIEWS),
             as_of=as_of,
+            parties=_party_slugs(given("party"), given("side")),
         )
 
     def query(self) -> list[tuple[str, str]]:
         """The options that differ from the defaults, in a fixed order (one URL per widget)."""
         default = WidgetOptions()
-        pairs = [(name, getattr(self, name)) for name in ("view", "side", "theme", "lang")]
-        items = [(name, value) for name, value in pairs if value != getattr(default, name)]
+
+        def changed(*names: str) -> list[tuple[str, str]]:
+            pairs = [(name, getattr(self, name)) for name in names]
+            return [(name, value) for name, value in pairs if value != getattr(default, name)]
+
+        items = changed("view", "side")
+        if self.parties:
+            items.append(("party", ",".join(self.parties)))
+        items += changed("theme", "lang")
         if self.transparent:
             items.append(("transparent", "1"))
         if self.as_of is not None:
@@ -115,13 +156,89 @@ class WidgetOptions:
     def color_scheme(self) -> str:
         return COLOR_SCHEMES[self.theme]
 
-    @property
-    def height(self) -> int:
-        sides = 2 if self.side == "both" else 1
-        return DEFAULT_HEIGHTS.get((self.view, sides), CHART_HEIGHT)
-
 
 # ---- the widget's data -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownParty:
+    """One receiving party as a widget or image shows it: its tally and headline figure, the
+    colour of its place in the exchange, and its first-API side key (a, b) if it has one."""
+
+    tally: PartyTallyPublic
+    position: int  # in the exchange's parties
+
+    @property
+    def slug(self) -> str:
+        return self.tally.received_by
+
+    @property
+    def name(self) -> str:
+        return self.tally.name
+
+    @property
+    def figure(self) -> HeadlineFigure:
+        return self.tally.figure
+
+    @property
+    def side(self) -> str | None:
+        """The first API's side key for the first two parties ("a", "b"), else None."""
+        return SIDES[self.position + 1] if self.position < len(SIDES) - 1 else None
+
+    @property
+    def key(self) -> str:
+        """Its name in `data-figures`: its side key, else its slug."""
+        return self.side or self.slug
+
+    @property
+    def colour(self) -> str:
+        return COLOURS[self.position % len(COLOURS)]
+
+    @property
+    def outside(self) -> bool:
+        """Whether releases beside the deal reached it (shown beside its total, never in it)."""
+        return bool(self.tally.outside_deal.people or self.tally.outside_deal.remains)
+
+    @property
+    def range(self) -> MeasureRange | None:
+        """The lowest and highest totals the announcers' figures give for its headline figure,
+        when they disagree."""
+        return (self.tally.range or {}).get(self.figure.measure)
+
+    @property
+    def signature(self) -> str:
+        """Its figures in one string, to tell whether they changed."""
+        tally, figure = self.tally, self.figure
+        count = tally.remains if figure.measure == "remains" else tally.people
+        parts = [self.key, str(count), str(tally.undisclosed)]
+        if tally.qualifier != "exact":
+            parts.append(tally.qualifier)
+        if self.outside:
+            parts.append(f"+{tally.outside_deal.people}/{tally.outside_deal.remains}")
+        if self.range is not None:
+            parts.append(f"{self.range.min}-{self.range.max}")
+        elif tally.disputed:
+            parts.append("disputed")
+        return ":".join(parts)
+
+
+def shown_parties(exchange: ExchangeDetail, options: WidgetOptions) -> list[ShownParty]:
+    """The receiving parties the options ask for: `party` in its order, else `side` (a and b
+    are the first two parties, both is every party). Raises OptionError for a party that is not
+    one of the exchange's."""
+    parties = [ShownParty(tally=tally, position=i) for i, tally in enumerate(exchange.tally)]
+    if options.parties:
+        by_slug = {party.slug: party for party in parties}
+        for slug in options.parties:
+            if slug not in by_slug:
+                raise OptionError(
+                    "party",
+                    N_("%(party)s is not a party of this exchange; choose from: %(choices)s."),
+                    party=slug,
+                    choices=", ".join(by_slug),
+                )
+        return [by_slug[slug] for slug in options.parties]
+    return [party for party in parties if options.side in ("both", party.side)]
 
 
 @dataclass(frozen=True)
@@ -132,21 +249,14 @@ class Widget:
     exchange: ExchangeDetail
     options: WidgetOptions
     corrected: bool
-    now: list[SidePublic] = field(default_factory=list)
-
-    @property
-    def sides(self) -> list[SidePublic]:
-        return _shown(self.exchange.sides, self.options.side)
+    parties: list[ShownParty]
+    now: list[ShownParty] = field(default_factory=list)
 
     @property
     def chart(self) -> Chart | None:
         if self.options.view != "chart":
             return None
-        chart = cumulative_chart(self.exchange)
-        if chart is None or self.options.side == "both":
-            return chart
-        series = [s for s in chart.series if s.key == self.options.side]
-        return Chart(**{**vars(chart), "series": series})
+        return tally_chart(self.exchange, [(party.colour, party.tally) for party in self.parties])
 
     @property
     def chart_dots(self) -> bool:
@@ -155,34 +265,31 @@ class Widget:
     @property
     def figures(self) -> str:
         """The numbers alone: the widget's script announces a change only when these differ."""
-        return ";".join(f"{s.key}:{s.returned.people}:{s.undisclosed}" for s in self.sides)
+        return ";".join(party.signature for party in self.parties)
 
-
-def _shown(sides: list[SidePublic], choice: str) -> list[SidePublic]:
-    return [side for side in sides if choice in ("both", side.key)]
-
-
-def _people(sides: list[SidePublic]) -> list[tuple[int | None, bool]]:
-    return [(side.returned.people, side.undisclosed) for side in sides]
+    @property
+    def height(self) -> int:
+        return default_height(self.options.view, len(self.parties))
 
 
 def load_widget(session: Session, *, slug: str, options: WidgetOptions) -> Widget | None:
+    """The widget's data, or None for an exchange that is not published. Raises OptionError
+    (naming `party`) when the options ask for a party the exchange does not have."""
     current = crud.get_exchange(session, slug=slug)
     if current is None:
         return None
-    shown, now = current, []
+    shown, parties, now = current, shown_parties(current, options), []
     if options.as_of is not None:
         pinned = crud.get_exchange_as_of(session, slug=slug, as_of=options.as_of)
         if pinned is None:  # unpublished between the two reads
             return None
-        shown = pinned
-        today = _shown(current.sides, options.side)
-        if _people(today) != _people(_shown(pinned.sides, options.side)):
+        shown, today, parties = pinned, parties, shown_parties(pinned, options)
+        if [p.signature for p in today] != [p.signature for p in parties]:
             now = today
     corrected = crud.figures_corrected(
         session, slug=slug, stage_ids=[stage.id for stage in shown.stages]
     )
-    return Widget(exchange=shown, options=options, corrected=corrected, now=now)
+    return Widget(exchange=shown, options=options, corrected=corrected, parties=parties, now=now)
 
 
 # ---- the widget's page ---------------------------------------------------------------------
@@ -271,27 +378,40 @@ def _dimension(params: Mapping[str, str], name: str, default: int, least: int, m
     return int(value)
 
 
+def _plain(markup: Markup) -> str:
+    """A macro's words as plain text (the image escapes them for SVG itself)."""
+    return Markup(markup).unescape()
+
+
 def tally_image(
     templates: LocalizedTemplates, widget: Widget, *, base_url: str
 ) -> images.TallyImage:
-    """The widget's figures, in its language, for app/images.py to draw."""
+    """The widget's figures, in its language, for app/images.py to draw: a row per party, or
+    the first three and "and N more" past IMAGE_ROWS."""
     env = templates[widget.options.lang].env
     macros: Any = env.get_template("embed/_macros.html").module
     host = urlsplit(base_url).netloc or base_url
+    rows = widget.parties
+    if len(rows) > IMAGE_ROWS:
+        rows = rows[: IMAGE_ROWS - 1]
+    hidden = len(widget.parties) - len(rows)
     return images.TallyImage(
         title=widget.exchange.title,
         sides=[
             images.SideLine(
-                name=side.name,
-                figure=str(macros.image_figure(side)),
-                fraction=tally.bar_fraction(side.shown_percent),
+                name=party.name,
+                figure=_plain(macros.image_figure(party)),
+                fraction=tally.bar_fraction(party.figure.percent),
+                note=_plain(macros.image_note(party)),
+                colour=COLOURS.index(party.colour),
             )
-            for side in widget.sides
+            for party in rows
         ],
-        status=str(macros.image_status(widget)),
+        status=_plain(macros.image_status(widget)),
         credit=f"Swap Tally · {host}/exchanges/{widget.exchange.slug}",
         corrected=widget.corrected,
-        corrected_label=str(macros.corrected_label()),
+        corrected_label=_plain(macros.corrected_label()),
+        more=_plain(macros.more_parties(hidden)) if hidden else "",
     )
 
 
@@ -323,12 +443,12 @@ def render_image(
 
 
 def widget_url(base_url: str, slug: str, options: WidgetOptions) -> str:
-    query = urlencode(options.query())
+    query = query_string(options.query())
     return f"{base_url}/embed/{slug}" + (f"?{query}" if query else "")
 
 
 def image_url(base_url: str, slug: str, options: WidgetOptions, **extra: str) -> str:
-    query = urlencode(options.query() + list(extra.items()))
+    query = query_string(options.query() + list(extra.items()))
     return f"{base_url}/embed/{slug}.png" + (f"?{query}" if query else "")
 
 
@@ -372,7 +492,7 @@ def embed_html(
         "image_size": images.DEFAULT_SIZE,
         "script_url": f"{base_url}/embed.js",
         "width": width,
-        "height": height or widget.options.height,
+        "height": height or widget.height,
     }
     return template.render(context).strip()
 
@@ -425,7 +545,7 @@ def oembed_response(
     """A `rich` oEmbed answer (oembed.com, 2.3.4): the embed code without its script, sized to
     fit the consumer's maximum, and the widget's image as thumbnail."""
     width = min(DEFAULT_WIDTH, maxwidth or DEFAULT_WIDTH)
-    height = min(widget.options.height, maxheight or widget.options.height)
+    height = min(widget.height, maxheight or widget.height)
     thumb_w, thumb_h = THUMBNAIL_SIZE
     scale = min(1.0, (maxwidth or thumb_w) / thumb_w, (maxheight or thumb_h) / thumb_h)
     thumb_w, thumb_h = max(1, int(thumb_w * scale)), max(1, int(thumb_h * scale))
@@ -471,6 +591,14 @@ class Builder:
     preview: str  # the widget's address on this site, relative: the live preview
     discovery: str  # the exchange page's oEmbed address
     side_choices: list[tuple[str, str]]  # (key, name)
+    party_choices: list[tuple[str, str]]  # (slug, name) of every party, in order
+    height: int  # the preview's first height
+
+
+def _values(params: Mapping[str, str], name: str) -> list[str]:
+    """Every value of a query parameter (ticked boxes repeat it), commas split."""
+    given = params.getlist(name) if isinstance(params, ImmutableMultiDict) else [params.get(name)]
+    return [part.strip() for value in given if value for part in value.split(",") if part.strip()]
 
 
 def builder(
@@ -482,7 +610,8 @@ def builder(
     locale: str,
     base_url: str,
 ) -> Builder | None:
-    """The builder for an exchange page; the widget's language defaults to the page's."""
+    """The builder for an exchange page; the widget's language defaults to the page's. Parties
+    ticked (`embed_party`) show those alone: with a side other than both, that is an error."""
     chosen: dict[str, str] = {"lang": locale}
     errors: dict[str, OptionError] = {}
     for name in OPTION_NAMES:
@@ -494,11 +623,26 @@ def builder(
             continue
         if value.strip():
             chosen[name] = value
+    if parties := _values(params, BUILDER_PREFIX + "party"):
+        # The form always sends its side menu: "both" there is no side at all.
+        side = None if chosen.get("side", "both") == "both" else chosen["side"]
+        try:
+            WidgetOptions.from_query({"party": ",".join(parties), "side": side or ""})
+        except OptionError as error:
+            errors["party"] = error
+        else:
+            chosen.pop("side", None)
+            chosen["party"] = ",".join(parties)
     options = WidgetOptions.from_query(chosen)
-    widget = load_widget(session, slug=slug, options=options)
+    try:
+        widget = load_widget(session, slug=slug, options=options)
+    except OptionError as error:  # a party this exchange does not have
+        errors["party"] = error
+        options = replace(options, parties=())
+        widget = load_widget(session, slug=slug, options=options)
     if widget is None:  # unpublished since the page read it
         return None
-    query = urlencode(options.query())
+    query = query_string(options.query())
     return Builder(
         options=options,
         errors=errors,
@@ -506,4 +650,6 @@ def builder(
         preview=f"/embed/{slug}" + (f"?{query}" if query else ""),
         discovery=oembed_url(base_url, page_url(base_url, slug)),
         side_choices=[(side.key, side.name) for side in widget.exchange.sides],
+        party_choices=[(party.slug, party.name) for party in widget.exchange.parties],
+        height=widget.height,
     )

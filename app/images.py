@@ -35,19 +35,27 @@ Theme = Literal["light", "dark"]
 
 @dataclass(frozen=True)
 class SideLine:
+    """One receiving party's row: its name, its figure, a bar, and a note under the figure."""
+
     name: str  # "Ukraine" (user text)
     figure: str  # preformatted and localized, e.g. "at least 697 of 1,000 (69.7 %)"
     fraction: float  # bar fill 0.0..1.0
+    note: str = ""  # e.g. "plus 31 outside the exchange · figures disputed: 195 to 207"
+    colour: int | None = None  # index into the palette's party colours; None: by its row
 
 
 @dataclass(frozen=True)
 class TallyImage:
     title: str  # exchange title (user text)
-    sides: Sequence[SideLine]  # one or two
+    sides: Sequence[SideLine]  # one to MAX_ROWS
     status: str  # e.g. "Day 2 of 3 · updated 24 May 2025, 14:00 UTC"
     credit: str  # e.g. "Swap Tally · swaptally.example/exchanges/istanbul-1000-for-1000"
     corrected: bool = False
     corrected_label: str = "corrected"
+    more: str = ""  # under the rows, e.g. "and 2 more parties": those not drawn
+
+
+MAX_ROWS = 4
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,13 @@ class Palette:
     side_a: str
     side_b: str
     corrected: str
+    side_c: str
+    side_d: str
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """The colours of the parties of an exchange, by their place in it."""
+        return (self.side_a, self.side_b, self.side_c, self.side_d)
 
 
 # The site's colours (static/css/app.css); every text colour reaches WCAG AA (4.5:1) on the
@@ -72,6 +87,8 @@ PALETTES: dict[str, Palette] = {
         side_a="#0a58a8",
         side_b="#b3470b",
         corrected="#8a5a00",
+        side_c="#17753a",
+        side_d="#7a3fb8",
     ),
     "dark": Palette(
         background="#121417",
@@ -81,6 +98,8 @@ PALETTES: dict[str, Palette] = {
         side_a="#7cb8ff",
         side_b="#ffab70",
         corrected="#f0c060",
+        side_c="#6fdc8c",
+        side_d="#d2a8ff",
     ),
 }
 
@@ -232,7 +251,7 @@ class _Metrics:
     gap: float
 
     @classmethod
-    def at(cls, scale: float) -> "_Metrics":
+    def at(cls, scale: float, *, dense: bool = False) -> "_Metrics":
         def px(base: float, least: float) -> float:
             return max(base * scale, least)
 
@@ -240,17 +259,31 @@ class _Metrics:
             pad=px(18, 10),
             title=px(21, 14),
             label=px(15, 12),
-            bar=px(10, 6),
+            bar=px(7, 3) if dense else px(10, 6),
             status=px(13, 11),
             credit=px(11.5, 10),
-            gap=px(9, 5),
+            gap=px(6, 3) if dense else px(9, 5),
         )
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What one layout try keeps: title and footer lines, the credit, whether the rows are
+    dense (thin bars, tight gaps), and whether a long name may be shortened to keep its figure
+    beside it."""
+
+    title_lines: int
+    footer_lines: int
+    credit: bool = True
+    dense: bool = False
+    shorten: bool = False
 
 
 _SCALE_STEP = 0.92
 _LEAST_SCALE = 0.5  # below this every size is at its floor
 _LINE = 1.25  # line height, in font sizes
 _ASCENT, _DESCENT = 0.95, 0.3  # of the packaged font, in font sizes, rounded up
+_SHORTEST_NAME = 0.3  # of a row's width: a dense row shortens a name no further
 
 Item = Text | Rect
 
@@ -281,18 +314,28 @@ def _lines(
 
 
 def _side_block(
-    side: SideLine, colour: str, palette: Palette, m: _Metrics, left: float, width: float
+    side: SideLine,
+    colour: str,
+    palette: Palette,
+    m: _Metrics,
+    left: float,
+    width: float,
+    shorten: bool = False,
 ) -> list[Item]:
-    """Name and figure on one line when they fit, else one under the other; then the bar."""
+    """Name and figure on one line when they fit (with the name shortened, if it may be),
+    else one under the other; then the note, then the bar."""
     name, figure = clean(side.name), clean(side.figure)
     items: list[Item]
-    one_line = text_width(name, m.label, SEMIBOLD) + m.gap * 1.5 + text_width(figure, m.label)
-    if one_line <= width:
+    name_width, figure_width = text_width(name, m.label, SEMIBOLD), text_width(figure, m.label)
+    space = m.gap * 1.5
+    room = width - figure_width - space  # for the name beside the figure
+    if name_width <= room or (shorten and min(name_width, width * _SHORTEST_NAME) <= room):
         baseline = m.label * _ASCENT
         items = [
-            Text(left, baseline, name, m.label, SEMIBOLD, colour, role="side-name"),
+            Text(left, baseline, _ellipsize(name, m.label, SEMIBOLD, room), m.label, SEMIBOLD,
+                 colour, role="side-name"),
             Text(left + width, baseline, figure, m.label, REGULAR, palette.ink, "end", "figure"),
-        ]
+        ]  # fmt: skip
     else:
         name_line = _ellipsize(name, m.label, SEMIBOLD, width)
         figure_lines = wrap(figure, m.label, REGULAR, width, 3)
@@ -300,6 +343,10 @@ def _side_block(
             *_lines([name_line], left, 0, m.label, SEMIBOLD, colour, "side-name"),
             *_lines(figure_lines, left, m.label * _LINE, m.label, REGULAR, palette.ink, "figure"),
         ]
+    if note := clean(side.note):
+        note_lines = wrap(note, m.status, REGULAR, width, 2)
+        note_top = _bottom(items) + m.gap * 0.3
+        items += _lines(note_lines, left, note_top, m.status, REGULAR, palette.muted, "note")
     top = _bottom(items) + m.gap * 0.5
     radius = m.bar / 2
     items.append(Rect(left, top, width, m.bar, palette.track, radius, "bar-track"))
@@ -309,8 +356,31 @@ def _side_block(
     return items
 
 
+def _rows(
+    image: TallyImage, palette: Palette, m: _Metrics, left: float, width: float, fit: _Fit,
+    columns: int,
+) -> list[Item]:  # fmt: skip
+    """A block per party, `columns` to a row, then the line saying who is not drawn."""
+    gutter = m.gap * 2
+    column_width = (width - gutter * (columns - 1)) / columns
+    items: list[Item] = []
+    for first in range(0, len(image.sides), columns):
+        row: list[Item] = []
+        for place, side in enumerate(image.sides[first : first + columns], start=first):
+            colours = palette.parties
+            colour = colours[(place if side.colour is None else side.colour) % len(colours)]
+            x = left + (place - first) * (column_width + gutter)
+            row += _side_block(side, colour, palette, m, x, column_width, fit.shorten)
+        items += _shift(row, _bottom(items) + m.gap * 1.2 if items else 0.0)
+    if more := clean(image.more):
+        lines = wrap(more, m.status, REGULAR, width, 1)
+        items += _lines(lines, left, _bottom(items) + m.gap * 0.6, m.status, REGULAR,
+                        palette.muted, "more")  # fmt: skip
+    return items
+
+
 def _footer(
-    image: TallyImage, palette: Palette, m: _Metrics, left: float, width: float, lines: int
+    image: TallyImage, palette: Palette, m: _Metrics, left: float, width: float, fit: _Fit
 ) -> list[Item]:
     """The status, with the "corrected" mark at its right, then the credit."""
     items: list[Item] = []
@@ -327,30 +397,27 @@ def _footer(
                  palette.corrected, "end", "corrected"),
         ]  # fmt: skip
         status_width -= box_width + m.gap
-    status = wrap(clean(image.status), m.status, REGULAR, status_width, lines)
+    status = wrap(clean(image.status), m.status, REGULAR, status_width, fit.footer_lines)
     items += _lines(status, left, 0, m.status, REGULAR, palette.muted, "status")
-    credit = wrap(clean(image.credit), m.credit, REGULAR, width, lines)
-    credit_top = _bottom(items) + m.gap * 0.6
-    items += _lines(credit, left, credit_top, m.credit, REGULAR, palette.muted, "credit")
+    if fit.credit:
+        credit = wrap(clean(image.credit), m.credit, REGULAR, width, fit.footer_lines)
+        credit_top = _bottom(items) + m.gap * 0.6
+        items += _lines(credit, left, credit_top, m.credit, REGULAR, palette.muted, "credit")
     return items
 
 
 def _layout(
-    image: TallyImage, size: tuple[int, int], palette: Palette, m: _Metrics, lines: tuple[int, int]
-) -> tuple[list[Item], float]:
-    """Everything drawn at these metrics with at most `lines` (title, footer) lines, and the
-    height it needs (may exceed the image's)."""
+    image: TallyImage, size: tuple[int, int], palette: Palette, m: _Metrics, fit: _Fit,
+    columns: int = 1,
+) -> tuple[list[Item], float]:  # fmt: skip
+    """Everything drawn at these metrics as `fit` says, and the height it needs (may exceed
+    the image's)."""
     width, height = size
     left, inner = m.pad, width - 2 * m.pad
-    title_lines, footer_lines = lines
-    title = wrap(clean(image.title), m.title, BOLD, inner, title_lines)
+    title = wrap(clean(image.title), m.title, BOLD, inner, fit.title_lines)
     top = _lines(title, left, m.pad, m.title, BOLD, palette.ink, "title")
-
-    middle: list[Item] = []
-    for side, colour in zip(image.sides, (palette.side_a, palette.side_b), strict=False):
-        block = _side_block(side, colour, palette, m, left, inner)
-        middle += _shift(block, _bottom(middle) + m.gap * 1.2 if middle else 0.0)
-    footer = _footer(image, palette, m, left, inner, footer_lines)
+    middle = _rows(image, palette, m, left, inner, fit, columns)
+    footer = _footer(image, palette, m, left, inner, fit)
 
     gap = m.gap * 1.4
     needed = _bottom(top) + gap + _bottom(middle) + gap + _bottom(footer) + m.pad
@@ -363,23 +430,33 @@ def _layout(
 def layout(image: TallyImage, *, width: int, height: int, theme: Theme) -> list[Item]:
     """What to draw: the largest type at which everything fits. A long title keeps its lines
     while the type can shrink by a quarter; then it loses lines, then the status and credit
-    do. A taller image gets larger type (up to 1.3 times its width's share), rather than just
-    more empty space."""
+    do; then the rows get dense, then the credit goes, and last a long name may be shortened
+    (never a figure). A taller image gets larger type (up to 1.3 times its width's share),
+    rather than just more empty space. Three or four parties on a wide image sit two to a
+    row."""
     _check(image, width, height, theme)
     palette = PALETTES[theme]
     start = max(min(width / DEFAULT_SIZE[0] * 1.3, height / DEFAULT_SIZE[1]), _LEAST_SCALE)
     most_title_lines = 3 if height >= width * 0.45 else 2
-    tries = [(lines, 2) for lines in range(most_title_lines, 0, -1)] + [(1, 1)]
-    for lines in tries:
-        least = _LEAST_SCALE if lines == tries[-1] else max(start * 0.75, _LEAST_SCALE)
-        scale = start
-        while True:
-            items, needed = _layout(image, (width, height), palette, _Metrics.at(scale), lines)
-            if needed <= height:
-                return items
-            if scale <= least:
-                break
-            scale = max(scale * _SCALE_STEP, least)
+    fits = [_Fit(lines, 2) for lines in range(most_title_lines, 0, -1)] + [
+        _Fit(1, 1),
+        _Fit(1, 1, dense=True),
+        _Fit(1, 1, credit=False, dense=True),
+        _Fit(1, 1, credit=False, dense=True, shorten=True),
+    ]
+    wide = len(image.sides) >= 3 and width >= 2.2 * height
+    for columns in (2, 1) if wide else (1,):
+        for fit in fits:
+            least = _LEAST_SCALE if fit.footer_lines == 1 else max(start * 0.75, _LEAST_SCALE)
+            scale = start
+            while True:
+                metrics = _Metrics.at(scale, dense=fit.dense)
+                items, needed = _layout(image, (width, height), palette, metrics, fit, columns)
+                if needed <= height:
+                    return items
+                if scale <= least:
+                    break
+                scale = max(scale * _SCALE_STEP, least)
     return items  # MIN_SIZE is chosen so that ordinary content never gets here
 
 
@@ -391,8 +468,8 @@ def _check(image: TallyImage, width: int, height: int, theme: str) -> None:
         )
     if theme not in PALETTES:
         raise ValueError(f"unknown theme {theme!r}")
-    if not 1 <= len(image.sides) <= 2:
-        raise ValueError(f"an image shows one or two sides, not {len(image.sides)}")
+    if not 1 <= len(image.sides) <= MAX_ROWS:
+        raise ValueError(f"an image shows one to {MAX_ROWS} parties, not {len(image.sides)}")
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -421,8 +498,11 @@ def _svg_item(item: Item) -> str:
 
 
 def _summary(image: TallyImage) -> str:
-    sides = "; ".join(f"{clean(side.name)}: {clean(side.figure)}" for side in image.sides)
-    parts = [clean(image.title), sides, clean(image.status)]
+    sides = "; ".join(
+        f"{clean(side.name)}: {clean(side.figure)}" + (f", {clean(side.note)}" if side.note else "")
+        for side in image.sides
+    )
+    parts = [clean(image.title), sides, clean(image.more), clean(image.status)]
     if image.corrected:
         parts.append(clean(image.corrected_label))
     return ". ".join(part for part in parts if part)

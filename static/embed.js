@@ -1,6 +1,6 @@
 /* Swap Tally's host script, for pages that embed its widgets (README, "Embedding").
  *
- * Turns <div data-swaptally="{slug}" data-theme data-lang data-side data-view data-as-of
+ * Turns <div data-swaptally="{slug}" data-theme data-lang data-side data-party data-view data-as-of
  * data-transparent data-poll data-height> into a lazy widget iframe, and sizes every Swap Tally
  * iframe on the page from the height its widget posts. A message counts only when it comes
  * from this script's origin and from the window of one of those iframes (event.source).
@@ -15,8 +15,8 @@
   var script = document.currentScript;
   var origin = new URL(script && script.src ? script.src : "/", location.href).origin;
   var SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-  var OPTIONS = { theme: "theme", lang: "lang", side: "side", view: "view", "as-of": "as_of",
-                  transparent: "transparent", poll: "poll" };
+  var OPTIONS = { theme: "theme", lang: "lang", side: "side", party: "party", view: "view",
+                  "as-of": "as_of", transparent: "transparent", poll: "poll" };
   var SCHEMES = { light: "light", dark: "dark" };
   var DEFAULT_HEIGHT = 250;
 
@@ -31,7 +31,8 @@
     var query = [];
     Object.keys(OPTIONS).forEach(function (name) {
       var value = holder.getAttribute("data-" + name);
-      if (value) query.push(OPTIONS[name] + "=" + encodeURIComponent(value));
+      // Commas stay readable in party=ukraine,russia; the widget reads them either way.
+      if (value) query.push(OPTIONS[name] + "=" + encodeURIComponent(value).replace(/%2C/g, ","));
     });
     var frame = document.createElement("iframe");
     frame.src = origin + "/embed/" + slug + (query.length ? "?" + query.join("&") : "");

@@ -39,6 +39,29 @@ STAMBUL = TallyImage(
     corrected=True,
     corrected_label="виправлено",
 )
+YEMEN = TallyImage(
+    title="Yemen: 887 detainees released under the Stockholm agreement",
+    sides=(
+        SideLine("the Houthis", "about 318 of 706 (45.0 %)", 0.45, "figures disputed: 318 to 330"),
+        SideLine("Saudi Arabia", "15 of 15 (100.0 %)", 1.0, "plus 4 outside the exchange"),
+        SideLine("Yemeni government", "at least 50 of 166 (30.1 %)", 0.301),
+    ),
+    status="day 1 of 3 · updated 14 April 2023, 18:00 UTC",
+    credit="Swap Tally · swaptally.example/exchanges/2023-04-yemen-887-deal",
+)
+FOUR = TallyImage(
+    title="Чотиристоронній обмін",
+    sides=(
+        SideLine("Україна", "90 з 100 (90,0 %)", 0.9),
+        SideLine("Росія", "близько 60 з 100 (60,0 %)", 0.6),
+        SideLine("Сполучені Штати", "3 з 100 (3,0 %)", 0.03),
+        SideLine("Білорусь", "не розголошено з 100", 0.0, "і ще 31 поза обміном"),
+    ),
+    status="1 етап · оновлено 11 червня 2025 р., 12:00 UTC",
+    credit="Swap Tally · swaptally.example/exchanges/four",
+    corrected=True,
+    corrected_label="виправлено",
+)
 SIZES = [
     MIN_SIZE,
     (320, 220),
@@ -165,9 +188,9 @@ def test_sizes_outside_the_limits_are_refused(size: tuple[int, int]) -> None:
 def test_theme_and_number_of_sides_are_checked() -> None:
     with pytest.raises(ValueError, match="theme"):
         images.render_svg(ISTANBUL, width=600, height=220, theme="blue")  # type: ignore[arg-type]
-    for sides in ((), (*ISTANBUL.sides, ISTANBUL.sides[0])):
+    for sides in ((), (*FOUR.sides, FOUR.sides[0])):
         image = TallyImage(title="t", sides=sides, status="s", credit="c")
-        with pytest.raises(ValueError, match="one or two sides"):
+        with pytest.raises(ValueError, match="one to 4 parties"):
             images.render_svg(image, width=600, height=220, theme="light")
 
 
@@ -214,7 +237,7 @@ def test_user_text_comes_out_as_text() -> None:
     assert "<script" not in images.render_svg(HOSTILE, width=600, height=220, theme="dark")
 
 
-@pytest.mark.parametrize("image", [ISTANBUL, STAMBUL])
+@pytest.mark.parametrize("image", [ISTANBUL, STAMBUL, YEMEN, FOUR])
 @pytest.mark.parametrize("size", [MIN_SIZE, DEFAULT_SIZE, OG_SIZE])
 def test_svg_has_no_script_and_no_external_reference(
     image: TallyImage, size: tuple[int, int]
@@ -390,15 +413,9 @@ def test_one_side_gets_one_bar_in_the_first_colour() -> None:
 def test_text_colours_pass_wcag_aa_and_bars_stand_out(theme: str) -> None:
     palette = images.PALETTES[theme]
 
-    for text_colour in (
-        palette.ink,
-        palette.muted,
-        palette.side_a,
-        palette.side_b,
-        palette.corrected,
-    ):
+    for text_colour in (palette.ink, palette.muted, *palette.parties, palette.corrected):
         assert contrast(text_colour, palette.background) >= 4.5
-    for bar in (palette.side_a, palette.side_b):
+    for bar in palette.parties:
         assert contrast(bar, palette.background) >= 3
         assert contrast(bar, palette.track) >= 3
     root = svg_root(STAMBUL, theme=theme)
@@ -476,3 +493,110 @@ def test_rendering_is_deterministic_across_calls_and_processes() -> None:
             check=True,
         )
         assert child.stdout.split() == expected
+
+
+# --- more than two parties -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("image", [YEMEN, FOUR])
+def test_three_or_four_parties_fit_every_allowed_size(
+    image: TallyImage, size: tuple[int, int]
+) -> None:
+    root = svg_root(image, size, theme="light")
+    picture = png(image, size, theme="light")
+
+    assert strings(root, "figure") == [side.figure for side in image.sides]  # whole, one line
+    assert strings(root, "note") == [side.note for side in image.sides if side.note]
+    names = strings(root, "side-name")
+    for name, side in zip(names, image.sides, strict=True):  # whole, or shortened at most
+        assert name == side.name or side.name.startswith(name.removesuffix("…"))
+    width, height = size
+    frame = picture.convert("RGB")
+    frame.paste((255, 255, 255), (5, 5, width - 5, height - 5))
+    assert same(frame, Image.new("RGB", size, (255, 255, 255)))
+
+
+@pytest.mark.parametrize("image", [YEMEN, FOUR])
+def test_three_or_four_parties_keep_every_word_at_the_usual_sizes(image: TallyImage) -> None:
+    for size in (DEFAULT_SIZE, OG_SIZE):
+        root = svg_root(image, size, theme="dark")
+        assert strings(root, "side-name") == [side.name for side in image.sides]
+        assert " ".join(strings(root, "status")) == image.status
+        assert " ".join(strings(root, "credit")) == image.credit
+
+
+def test_the_smallest_image_gives_up_the_credit_then_a_long_name_never_a_figure() -> None:
+    root = svg_root(FOUR, MIN_SIZE, theme="light")
+
+    assert strings(root, "figure") == [side.figure for side in FOUR.sides]
+    assert strings(root, "side-name") == [side.name for side in FOUR.sides]
+    assert strings(root, "credit") == []
+    assert strings(root, "corrected") == ["виправлено"]
+    bars = rects(root, "bar-track")
+    assert {float(bar.get("height", 0)) for bar in bars} == {3.64}  # dense rows: under 6 px
+    crowded = svg_root(YEMEN, MIN_SIZE, theme="light")  # two notes too: a name gives way
+    assert strings(crowded, "side-name") == ["the Houthis", "Saudi Arabia", "Yemeni go…"]
+    assert strings(crowded, "figure") == [side.figure for side in YEMEN.sides]
+
+
+def test_a_wide_image_sets_three_parties_two_to_a_row() -> None:
+    root = svg_root(YEMEN, DEFAULT_SIZE, theme="light")
+    names = texts(root, "side-name")
+
+    assert [float(name.get("x", 0)) for name in names][1] > DEFAULT_SIZE[0] / 2
+    assert float(names[2].get("y", 0)) > float(names[0].get("y", 0))
+    assert float(names[0].get("y", 0)) == float(names[1].get("y", 0))
+    tall = svg_root(YEMEN, OG_SIZE, theme="light")
+    assert len({text.get("x") for text in texts(tall, "side-name")}) == 1  # one column
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_each_party_keeps_its_colour_and_rows_follow_their_place(theme: str) -> None:
+    palette = images.PALETTES[theme]
+    chosen = TallyImage(
+        title="t",
+        sides=(
+            SideLine("Saudi Arabia", "15", 1.0, colour=1),
+            SideLine("Yemen", "50", 0.3, colour=2),
+        ),
+        status="s",
+        credit="c",
+    )
+
+    assert [t.get("fill") for t in texts(svg_root(chosen, theme=theme), "side-name")] == [
+        palette.side_b,
+        palette.side_c,
+    ]
+    assert [t.get("fill") for t in texts(svg_root(FOUR, OG_SIZE, theme=theme), "side-name")] == [
+        palette.side_a,
+        palette.side_b,
+        palette.side_c,
+        palette.side_d,
+    ]
+    assert [r.get("fill") for r in rects(svg_root(FOUR, OG_SIZE, theme=theme), "bar-fill")] == [
+        palette.side_a,
+        palette.side_b,
+        palette.side_c,
+    ]  # Belarus: nothing to fill
+
+
+def test_the_line_for_parties_not_drawn_and_the_notes_are_muted() -> None:
+    image = TallyImage(
+        title="Six-way swap",
+        sides=YEMEN.sides,
+        status="s",
+        credit="c",
+        more="and 3 more parties",
+    )
+    root = svg_root(image, OG_SIZE, theme="light")
+
+    assert strings(root, "more") == ["and 3 more parties"]
+    assert {t.get("fill") for t in [*texts(root, "more"), *texts(root, "note")]} == {
+        images.PALETTES["light"].muted
+    }
+    assert root.findtext(f"{SVG}title") == (
+        "Six-way swap. the Houthis: about 318 of 706 (45.0 %), figures disputed: 318 to 330; "
+        "Saudi Arabia: 15 of 15 (100.0 %), plus 4 outside the exchange; Yemeni government: "
+        "at least 50 of 166 (30.1 %). and 3 more parties. s"
+    )

@@ -67,6 +67,8 @@ def _cache(request: Request) -> HttpCache:
 def _load(
     state: State, slug: str, options: WidgetOptions, headers: dict[str, str] | None = None
 ) -> embed.Widget:
+    """The widget's data; 404 for an exchange that is not published. A party it does not have
+    raises OptionError (each route answers it its way)."""
     with Session(state.engine) as session:
         widget = embed.load_widget(session, slug=slug, options=options)
     if widget is None:
@@ -75,8 +77,15 @@ def _load(
     return widget
 
 
+def _load_or_422(state: State, slug: str, options: WidgetOptions) -> embed.Widget:
+    try:
+        return _load(state, slug, options)
+    except OptionError as error:
+        raise _invalid(error, ",".join(options.parties)) from None
+
+
 def _render_widget(state: State, slug: str, options: WidgetOptions) -> Rendered:
-    widget = _load(state, slug, options)
+    widget = _load_or_422(state, slug, options)
     return embed.render_widget(state.templates, widget, base_url=_base_url(state))
 
 
@@ -105,7 +114,7 @@ router.add_route("/embed/{slug:slug}", widget, methods=["GET"], include_in_schem
 def _render_image(
     state: State, slug: str, options: WidgetOptions, size: ImageOptions, image_format: str
 ) -> Rendered:
-    widget = _load(state, slug, options)
+    widget = _load_or_422(state, slug, options)
     return embed.render_image(
         state.templates, widget, size, image_format, base_url=_base_url(state)
     )
@@ -151,9 +160,13 @@ async def host_script(request: Request) -> Response:
 def _render_oembed(
     state: State, slug: str, options: WidgetOptions, maxwidth: int | None, maxheight: int | None
 ) -> Rendered:
+    try:
+        widget = _load(state, slug, options, headers=dict([CORS]))
+    except OptionError as error:  # a party the exchange does not have, in the widget's address
+        raise _bad_url(f"{error.field}: {error}") from None
     found = embed.oembed_response(
         state.templates,
-        _load(state, slug, options, headers=dict([CORS])),
+        widget,
         base_url=_base_url(state),
         cache_age=state.settings.cache_max_age,
         maxwidth=maxwidth,

@@ -1,6 +1,7 @@
 """Embeds on a newsroom's page from another origin: embed.js and pym.js size the iframe to the
 widget, the widget shows a new stage without a reload, and the builder copies code that works."""
 
+import os
 import re
 
 import pytest
@@ -155,4 +156,98 @@ def test_widget_is_accessible(new_context: NewContext, widget_slug: str, query: 
     page.goto(f"/embed/{widget_slug}?{query}")
     if query in HOST_BACKGROUND:
         page.add_style_tag(content=f"html {{ background: {HOST_BACKGROUND[query]}; }}")
+    assert_accessible_in_both_schemes(page)
+
+
+PARTIES = {"north": "the North", "east": "the East", "south": "the South"}
+
+
+@pytest.fixture(scope="module")
+def three_parties(site: Site) -> str:
+    """A three-party exchange in the v2 shape, with a release outside the deal; its parties'
+    slugs end in its own number (the seeded site has a Yemen deal of its own)."""
+    slug = f"browser-three-{os.getpid()}"
+    names = {f"{party}-{os.getpid()}": name for party, name in PARTIES.items()}
+    north, east, south = names
+    release = {"released_by": north, "people": 50}
+    site.api(
+        "POST",
+        "/api/v1/exchanges",
+        {
+            "slug": slug,
+            "title": "Three-party exchange",
+            "status": "in_progress",
+            "conflict": {"slug": f"compass-war-{os.getpid()}", "name": "Compass war"},
+            "parties": [{"slug": party, "name": name} for party, name in names.items()],
+            "terms": [
+                {"planned_stages": 3, "targets": [{"received_by": p, "people": 100} for p in names]}
+            ],
+            "stages": [
+                {
+                    "date": "2023-04-14",
+                    "releases": [
+                        {"released_by": east, "received_by": north, "people": 80},
+                        release | {"received_by": east},
+                        release | {"received_by": south, "qualifier": "about"},
+                        release | {"received_by": east, "outside_deal": True},
+                    ],
+                    "sources": [{"url": "https://news.example.org/three", "publisher": "Wire"}],
+                }
+            ],
+        },
+    )
+    return slug
+
+
+def test_embed_js_shows_the_parties_data_party_names(
+    new_context: NewContext, site: Site, host_site: HostSite, three_parties: str
+) -> None:
+    north, _, south = (f"{party}-{os.getpid()}" for party in PARTIES)
+    html = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Parties</title></head>
+<body><h1>Two of three</h1>
+<div data-swaptally="{three_parties}" data-party="{south},{north}" data-height="40">
+Loading the tally</div>
+<script async src="{site.base_url}/embed.js"></script>
+</body></html>"""
+    page = new_context().new_page()
+    page.goto(host_site.page(f"parties-{three_parties}.html", html))
+    expect(page.locator("iframe")).to_have_attribute(
+        "src", f"{site.base_url}/embed/{three_parties}?party={south},{north}"
+    )
+    widget = page.frame_locator("iframe").first
+    expect(widget.locator(".st-side")).to_have_count(2)
+    expect(widget.locator(".st-side").first).to_have_attribute("data-party", south)
+    expect(widget.locator(".st-side").first).to_contain_text(
+        "about 50 of 100 returned to the South"
+    )
+    expect(widget.locator(".st-side[data-side='a']")).to_contain_text("80 of 100")
+    wait_until_sized(page, widget_frame(page))
+
+
+@pytest.mark.parametrize(
+    "query", ["theme=light", "theme=dark", "view=chart&theme=dark", "view=compact&lang=uk"]
+)
+def test_a_three_party_widget_is_accessible(
+    new_context: NewContext, three_parties: str, query: str
+) -> None:
+    page = new_context(bypass_csp=True).new_page()
+    page.goto(f"/embed/{three_parties}?{query}")
+    expect(page.locator(".st-side")).to_have_count(3)
+    expect(page.locator(".st-outside")).to_have_count(1)
+    assert_accessible_in_both_schemes(page)
+
+
+def test_the_builder_of_a_three_party_exchange_is_accessible(
+    new_context: NewContext, three_parties: str
+) -> None:
+    page = new_context().new_page()
+    page.goto(f"/exchanges/{three_parties}")
+    builder = page.locator("#embed")
+    builder.get_by_label("the South").check()
+    preview = page.locator("iframe.embed-preview")
+    expect(preview).to_have_attribute("src", re.compile(r"\?party=south-\d+$"))
+    builder.get_by_label("the North").check()
+    expect(preview).to_have_attribute("src", re.compile(r"\?party=north-\d+,south-\d+$"))
+    expect(page.locator("#embed-code-iframe")).to_have_value(re.compile(r"party=north-\d+,south-"))
     assert_accessible_in_both_schemes(page)

@@ -12,7 +12,18 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import seed, writes
-from app.models import Stage
+from app.models import Stage, TargetIn, TermsIn
+from tests.embedded_exchanges import (
+    BODIES,
+    DISPUTED,
+    YEMEN,
+    bodies_for_bodies,
+    disputed,
+    exchange,
+    release,
+    stage,
+    yemen,
+)
 from tests.factories import add_stage, make_exchange, stage_data
 from tests.html import parse, text, texts
 
@@ -141,8 +152,9 @@ def test_as_of_keeps_the_historic_figures_of_the_seed(client: TestClient, sessio
     session.commit()
     page, _ = widget(client, "as_of=2025-05-23")
     assert texts(page, ".st-figure strong") == ["390", "390"]
-    assert text(page.select_one(".st-progress")) == "day 1 of 3"
-    assert text(page.select_one(".st-meta")) == "day 1 of 3 · as of 23 May 2025"
+    # The v2 seed's terms leave the number of days open ("to continue on 24-25 May").
+    assert text(page.select_one(".st-progress")) == "1 stage"
+    assert text(page.select_one(".st-meta")) == "1 stage · as of 23 May 2025"
     assert text(page.select_one(".st-now")) == "now: Ukraine 1,000/1,000, Russia 1,000/1,000"
     assert root(page)["data-as-of"] == "2025-05-23"
     two_days, _ = widget(client, "as_of=2025-05-24&view=chart")
@@ -350,3 +362,300 @@ def test_host_script(client: TestClient) -> None:
     assert "if (event.origin !== origin) return;" in script
     assert 'querySelectorAll("div[data-swaptally]:not([data-swaptally-ready])")' in script
     assert "window.SwapTally = { scan: scan, origin: origin };" in script
+    assert 'side: "side", party: "party"' in script  # data-party="ukraine,russia"
+
+
+# ---- v2: every party, its headline figure, and what stands beside it ------------------------
+
+
+def widget_of(client: TestClient, slug: str, query: str = "") -> BeautifulSoup:
+    response = client.get(f"/embed/{slug}" + (f"?{query}" if query else ""))
+    assert response.status_code == 200, response.text
+    return parse(response.text)
+
+
+def test_a_deal_of_remains_counts_bodies_never_0_returned(
+    client: TestClient, session: Session
+) -> None:
+    bodies_for_bodies(session)
+    page = widget_of(client, BODIES)
+    assert texts(page, ".st-figure") == [
+        "6,057 bodies returned to Ukraine, of 6,000 101.0 %",
+        "21 bodies returned to Russia",
+    ]
+    assert texts(page, ".st-figure strong") == ["6,057", "21"]
+    assert [rect["width"] for rect in page.select(".st-bar .st-fill")] == ["100.0"]
+    assert page.select(".st-breakdown, .st-note") == []  # never "military 0 · civilians 0"
+    assert text(page.select_one("#st-summary")).startswith(
+        "Istanbul bodies for bodies: 6,057 bodies returned to Ukraine, of 6,000 (101.0 %); "
+        "21 bodies returned to Russia; day 2 of 2; updated "
+    )
+    assert page.select_one("#st-body")["data-figures"] == "a:6057:False;b:21:False"  # type: ignore[index]
+
+    first_day = widget_of(client, BODIES, "as_of=2025-06-11")
+    assert texts(first_day, ".st-figure") == [
+        "1,212 bodies returned to Ukraine, of 6,000 20.2 %",
+        "1 body returned to Russia",
+    ]
+    assert (
+        text(first_day.select_one(".st-now")) == "now: Ukraine 6,057/6,000 bodies, Russia 21 bodies"
+    )
+    ukrainian = widget_of(client, BODIES, "lang=uk")
+    assert texts(ukrainian, ".st-figure") == [
+        "Ukraine: повернуто 6 057 тіл з 6 000 101,0 %",
+        "Russia: повернуто 21 тіло",
+    ]
+
+
+def test_the_chart_of_a_deal_of_remains_draws_bodies(client: TestClient, session: Session) -> None:
+    bodies_for_bodies(session)
+    chart = widget_of(client, BODIES, "view=chart")
+    assert [line["points"] for line in chart.select(".st-chart polyline")] == [
+        "56.0,189.1 624.0,65.5",  # 1,212 then 6,057 on a scale to 8,000
+        "56.0,220.0 624.0,219.5",  # 1 then 21
+    ]
+    assert texts(chart, ".st-chart text") == [
+        "0", "2,000", "4,000", "6,000", "8,000", "11 June 2025", "14 June 2025",
+    ]  # fmt: skip
+    assert len(chart.select(".st-chart .st-target")) == 1  # Ukraine's 6,000
+
+
+def test_a_stage_where_only_remains_moved_never_reads_0_returned(
+    client: TestClient, session: Session
+) -> None:
+    exchange(
+        session,
+        stage(
+            dt.date(2025, 5, 23),
+            release("russia", "ukraine", 50, kind="remains"),
+            release("ukraine", "russia", 12, kind="remains"),
+        ),
+        parties=[("ukraine", "Ukraine"), ("russia", "Russia")],
+        targets=[
+            {"received_by": "ukraine", "people": 1000},
+            {"received_by": "russia", "people": 1000},
+        ],
+    )
+    page = widget_of(client, SLUG)
+    assert texts(page, ".st-figure") == [
+        "50 bodies returned to Ukraine",
+        "12 bodies returned to Russia",
+    ]
+
+
+def test_every_party_of_a_three_party_exchange(client: TestClient, session: Session) -> None:
+    yemen(session)
+    page = widget_of(client, YEMEN)
+    sides = page.select(".st-side")
+    assert [(side.get("data-side"), side["data-party"], side["class"]) for side in sides] == [
+        ("a", "houthis", ["st-side", "st-a"]),
+        ("b", "saudi-arabia", ["st-side", "st-b"]),
+        (None, "yemen-government", ["st-side", "st-c"]),
+    ]
+    assert texts(page, ".st-figure") == [
+        "about 318 of 706 returned to the Houthis 45.0 %",
+        "15 of 15 returned to Saudi Arabia 100.0 %",
+        "at least 50 of 166 returned to Yemeni government 30.1 %",
+    ]
+    assert texts(page, ".st-figure strong") == ["about 318", "15", "at least 50"]
+    assert texts(page, ".st-side[data-party='saudi-arabia'] .st-outside") == [
+        "plus 4 outside the exchange"
+    ]
+    assert len(page.select(".st-note")) == 1
+    assert [rect["width"] for rect in page.select(".st-bar .st-fill")] == ["45.0", "100.0", "30.1"]
+    assert text(page.select_one("#st-summary")).startswith(
+        "Yemen 887 detainees: about 318 of 706 returned to the Houthis (45.0 %); "
+        "15 of 15 returned to Saudi Arabia (100.0 %), plus 4 outside the exchange; "
+        "at least 50 of 166 returned to Yemeni government (30.1 %); day 1 of 3; updated "
+    )
+    assert page.select_one("#st-body")["data-figures"] == (  # type: ignore[index]
+        "a:318:False:about;b:15:False:+4/0;yemen-government:50:False:at_least"
+    )
+    ukrainian = widget_of(client, YEMEN, "lang=uk")
+    assert texts(ukrainian, ".st-figure")[0] == "the Houthis: повернуто близько 318 з 706 45,0 %"
+    assert texts(ukrainian, ".st-outside") == ["і ще 4 поза обміном"]
+    chart = widget_of(client, YEMEN, "view=chart")
+    assert [line["class"] for line in chart.select(".st-chart polyline")] == [
+        ["st-line", "st-a"],
+        ["st-line", "st-b"],
+        ["st-line", "st-c"],
+    ]
+    assert len(chart.select(".st-chart .st-target")) == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "parties", "data_party"),
+    [
+        ("", ["houthis", "saudi-arabia", "yemen-government"], ""),
+        ("side=both", ["houthis", "saudi-arabia", "yemen-government"], ""),
+        ("side=a", ["houthis"], ""),
+        ("side=b", ["saudi-arabia"], ""),
+        ("party=yemen-government", ["yemen-government"], "yemen-government"),
+        (
+            "party=yemen-government,houthis",
+            ["yemen-government", "houthis"],
+            "yemen-government,houthis",
+        ),
+        ("party=saudi-arabia%2C%20houthis", ["saudi-arabia", "houthis"], "saudi-arabia,houthis"),
+    ],
+)
+def test_party_chooses_the_parties_and_their_order(
+    client: TestClient, session: Session, query: str, parties: list[str], data_party: str
+) -> None:
+    yemen(session)
+    page = widget_of(client, YEMEN, query)
+    assert [side["data-party"] for side in page.select(".st-side")] == parties
+    assert root(page)["data-party"] == data_party
+    summary = text(page.select_one("#st-summary"))
+    named = {"houthis": "the Houthis", "saudi-arabia": "Saudi Arabia"}
+    named["yemen-government"] = "Yemeni government"
+    assert [slug for slug in named if f"returned to {named[slug]}" in summary] == sorted(parties)
+
+
+def test_party_picks_the_chart_lines_and_keeps_their_colours(
+    client: TestClient, session: Session
+) -> None:
+    yemen(session)
+    chart = widget_of(client, YEMEN, "view=chart&party=yemen-government,saudi-arabia")
+    assert [line["class"] for line in chart.select(".st-chart polyline")] == [
+        ["st-line", "st-c"],
+        ["st-line", "st-b"],
+    ]
+    assert texts(chart, ".st-figure strong") == ["at least 50", "15"]
+
+
+PARTY_ERRORS = [
+    (
+        "party=nobody",
+        "nobody is not a party of this exchange; choose from: houthis, saudi-arabia, "
+        "yemen-government.",
+    ),
+    ("party=houthis&side=a", "Give party or side, not both."),
+    ("side=both&party=houthis", "Give party or side, not both."),
+    ("party=Houthis", "Give party slugs separated by commas."),
+    ("party=houthis,", "Give party slugs separated by commas."),
+    ("party=houthis,houthis", "Name each party once."),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), PARTY_ERRORS)
+def test_a_bad_party_is_a_422_naming_party(
+    client: TestClient, session: Session, query: str, message: str
+) -> None:
+    yemen(session)
+    response = client.get(f"/embed/{YEMEN}?{query}")
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["msg"]) == (["query", "party"], message)
+
+
+def test_a_disputed_figure_carries_the_announcers_range(
+    client: TestClient, session: Session
+) -> None:
+    disputed(session)
+    page = widget_of(client, DISPUTED)
+    assert texts(page, ".st-figure") == ["207 returned to Ukraine", "195 returned to Russia"]
+    assert texts(page, ".st-side[data-side='a'] .st-range") == [
+        "announcers' figures range from 195 to 207"
+    ]
+    assert len(page.select(".st-range")) == 1
+    assert text(page.select_one("#st-summary")).startswith(
+        "UAE-mediated 207 for 195: 207 returned to Ukraine; announcers' figures range from 195 "
+        "to 207; 195 returned to Russia; 1 stage; updated "
+    )
+    assert page.select_one("#st-body")["data-figures"] == "a:207:False:195-207;b:195:False"  # type: ignore[index]
+    ukrainian = widget_of(client, DISPUTED, "lang=uk")
+    assert texts(ukrainian, ".st-range") == ["оголошені цифри — від 195 до 207"]
+
+
+def test_an_editor_marked_dispute_is_shown_too(client: TestClient, session: Session) -> None:
+    make_exchange(
+        session,
+        stage_data(a=(270, 120), status="disputed", disputed_reason="Names do not match"),
+    )
+    page, _ = widget(client)
+    assert texts(page, ".st-range") == ["figures disputed", "figures disputed"]
+    assert "; figures disputed; " in text(page.select_one("#st-summary"))
+
+
+def corrected_everywhere(client: TestClient) -> tuple[bool, bool, bool, bool]:
+    """Whether the widget, its summary, the image and the oEmbed text say "corrected"."""
+    page, _ = widget(client)
+    image = client.get(f"{WIDGET}.svg").text
+    answer = client.get("/oembed", params={"url": f"http://127.0.0.1:8000{WIDGET}"}).json()
+    return (
+        page.select(".st-corrected") != [],
+        "figures corrected since publication" in text(page.select_one("#st-summary")),
+        ">corrected</text>" in image,
+        "figures corrected since publication" in answer["html"],
+    )
+
+
+def test_notes_drafts_publishing_and_amendments_are_never_corrections(
+    client: TestClient, session: Session
+) -> None:
+    """Corrections are decided when written (Revision.is_correction): only a changed counted
+    figure of a published stage is one, and every rendering reads that decision."""
+    exchange_row = make_exchange(session, stage_data(a=(270, 120)))
+    day = dt.date(2025, 5, 24)
+    draft = add_stage(session, exchange_row, stage_data(a=(300, 0), date=day, published=False))
+    saves = [
+        stage_data(a=(300, 0), date=day, published=False, notes="Names pending."),  # draft notes
+        stage_data(a=(307, 0), date=day, published=False, notes="Names pending."),  # draft figure
+        stage_data(a=(307, 0), date=day, notes="Names pending."),  # publishing it
+        stage_data(a=(307, 0), date=day, notes="Names checked."),  # a published stage's notes
+    ]
+    for version, data in enumerate(saves, start=1):
+        current = session.get(Stage, draft.id)
+        assert current is not None
+        writes.update_stage(session, stage=current, data=data, expected_version=version, actor="t")
+        session.commit()
+        assert corrected_everywhere(client) == (False, False, False, False), version
+    amendment = TermsIn(
+        effective=dt.date(2025, 5, 24),
+        kind="amendment",
+        planned_stages=4,
+        targets=[
+            TargetIn(received_by="ukraine", people=1200),
+            TargetIn(received_by="russia", people=1200),
+        ],
+    )
+    writes.add_terms(session, exchange=exchange_row, data=amendment, actor="t")
+    session.commit()
+    assert texts(widget(client)[0], ".st-figure")[0] == "697 of 1,200 returned to Ukraine 58.1 %"
+    assert corrected_everywhere(client) == (False, False, False, False)
+
+    current = session.get(Stage, draft.id)
+    assert current is not None
+    writes.update_stage(
+        session,
+        stage=current,
+        data=stage_data(a=(310, 0), date=day, notes="Names checked."),
+        expected_version=5,
+        actor="t",
+        reason="Three more confirmed",
+    )
+    session.commit()
+    assert corrected_everywhere(client) == (True, True, True, True)
+
+
+def test_four_parties_in_every_view_stay_under_15_kb(client: TestClient, session: Session) -> None:
+    slugs = [f"party-{n}" for n in range(4)]
+    parties = [(slug, slug.upper() * 12) for slug in slugs]  # 84-character names
+    releases = [
+        release(slugs[(n + 1) % 4], slug, 10, qualifier="about") for n, slug in enumerate(slugs)
+    ] + [release(slugs[0], slug, 1, outside_deal=True) for slug in slugs[1:]]
+    exchange(
+        session,
+        *(stage(dt.date(2025, 1, 1) + dt.timedelta(days=i), *releases) for i in range(40)),
+        title="T" * 300,
+        parties=parties,
+        targets=[{"received_by": slug, "people": 100_000} for slug in slugs],
+        planned_stages=40,
+    )
+    for view in ("bar", "compact", "chart"):
+        for query in (f"view={view}", f"view={view}&as_of=2025-01-30&lang=uk"):
+            page, body = widget(client, query)
+            assert len(body) < MAX_BYTES, (query, len(body))
+            assert len(page.select(".st-side")) == 4
+            assert len(page.select(".st-outside")) == 3

@@ -7,6 +7,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from tests.embedded_exchanges import YEMEN, yemen
 from tests.factories import make_exchange, stage_data
 from tests.html import parse, text
 
@@ -21,7 +22,11 @@ def exchange(session: Session) -> None:
 
 
 def page(client: TestClient, query: str = "", **headers: str) -> BeautifulSoup:
-    response = client.get(PAGE + (f"?{query}" if query else ""), headers=headers)
+    return page_of(client, SLUG, query, **headers)
+
+
+def page_of(client: TestClient, slug: str, query: str = "", **headers: str) -> BeautifulSoup:
+    response = client.get(f"/exchanges/{slug}" + (f"?{query}" if query else ""), headers=headers)
     assert response.status_code == 200
     return parse(response.text)
 
@@ -190,3 +195,96 @@ def test_each_copy_button_is_named_after_its_code(client: TestClient) -> None:
         parts = [shown.select_one(f"#{ref}") for ref in str(button["aria-labelledby"]).split()]
         names.append(" ".join(text(part) for part in parts))
     assert names == ["Copy Embed code", "Copy Iframe only", "Copy Image", "Copy oEmbed address"]
+
+
+def test_two_parties_need_no_party_boxes(client: TestClient) -> None:
+    assert page(client).select("#embed-party") == []
+
+
+def party_boxes(builder: BeautifulSoup) -> list[tuple[str, bool]]:
+    boxes = builder.select("#embed-party input[type=checkbox][name=embed_party]")
+    return [(str(box["value"]), box.has_attr("checked")) for box in boxes]
+
+
+def test_past_two_parties_any_of_them_can_be_chosen(client: TestClient, session: Session) -> None:
+    yemen(session)
+    builder = page_of(client, YEMEN)
+    assert party_boxes(builder) == [
+        ("houthis", False),
+        ("saudi-arabia", False),
+        ("yemen-government", False),
+    ]
+    assert [text(label) for label in builder.select("#embed-party label")] == [
+        "the Houthis",
+        "Saudi Arabia",
+        "Yemeni government",
+    ]
+    assert [text(option) for option in builder.select("#embed-side option")] == [
+        "All parties",
+        "the Houthis",
+        "Saudi Arabia",
+    ]
+    preview = builder.select_one("iframe.embed-preview")
+    assert preview is not None
+    assert preview["height"] == "340"  # three parties' first height
+    assert parse(code(builder, "iframe")).select_one("iframe")["height"] == "340"  # type: ignore[index]
+
+    ticked = page_of(client, YEMEN, "embed_party=yemen-government&embed_party=houthis")
+    assert party_boxes(ticked) == [
+        ("houthis", True),
+        ("saudi-arabia", False),
+        ("yemen-government", True),
+    ]
+    frame = parse(code(ticked, "iframe")).select_one("iframe")
+    assert frame is not None
+    assert (frame["src"], frame["height"]) == (
+        f"{BASE}/embed/{YEMEN}?party=yemen-government,houthis",
+        "250",
+    )
+    quote = parse(code(ticked, "script")).select_one("blockquote")
+    assert text(quote).startswith(
+        "Yemen 887 detainees: at least 50 of 166 returned to Yemeni government (30.1 %); "
+        "about 318 of 706 returned to the Houthis (45.0 %); "
+    )
+    image = parse(code(ticked, "image")).select_one("img")
+    assert image is not None
+    assert image["src"] == f"{BASE}/embed/{YEMEN}.png?party=yemen-government,houthis"
+    preview = ticked.select_one("iframe.embed-preview")
+    assert preview is not None
+    assert preview["src"] == f"/embed/{YEMEN}?party=yemen-government,houthis"
+    assert client.get(str(preview["src"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "src"),
+    [
+        ("embed_party=houthis&embed_side=a", "Give party or side, not both.", "?side=a"),
+        (
+            "embed_party=nobody&embed_view=compact",
+            "nobody is not a party of this exchange; choose from: houthis, saudi-arabia, "
+            "yemen-government.",
+            "?view=compact",
+        ),
+        ("embed_party=houthis,houthis", "Name each party once.", ""),
+    ],
+)
+def test_a_bad_party_choice_is_named_beside_the_parties(
+    client: TestClient, session: Session, query: str, message: str, src: str
+) -> None:
+    yemen(session)
+    builder = page_of(client, YEMEN, query)
+    assert text(builder.select_one("#embed-error-party")) == message
+    group = builder.select_one("#embed-party")
+    assert group is not None
+    assert group["aria-describedby"] == "embed-party-hint embed-error-party"
+    frame = parse(code(builder, "iframe")).select_one("iframe")
+    assert frame is not None
+    assert frame["src"] == f"{BASE}/embed/{YEMEN}{src}"
+
+
+def test_a_party_chosen_on_a_two_party_exchange_can_be_unticked(client: TestClient) -> None:
+    builder = page(client, "embed_party=russia")
+    assert party_boxes(builder) == [("ukraine", False), ("russia", True)]
+    frame = parse(code(builder, "iframe")).select_one("iframe")
+    assert frame is not None
+    assert frame["src"] == f"{BASE}/embed/{SLUG}?party=russia"

@@ -14,7 +14,19 @@ from sqlmodel import Session
 from app import images, writes
 from app.models import SLUG_PATTERN, Exchange, Stage
 from app.settings import Settings
+from tests.embedded_exchanges import (
+    BODIES,
+    DISPUTED,
+    YEMEN,
+    bodies_for_bodies,
+    disputed,
+    exchange,
+    release,
+    stage,
+    yemen,
+)
 from tests.factories import add_stage, make_exchange, stage_data
+from tests.routes.test_embed import PARTY_ERRORS
 
 SLUG = "istanbul-1000-for-1000"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -196,3 +208,136 @@ def test_pages_point_at_images_that_exist(client: TestClient, settings: Settings
     assert thumbnail.status_code == 200
     size = Image.open(io.BytesIO(thumbnail.content)).size
     assert size == (found["thumbnail_width"], found["thumbnail_height"])
+
+
+# ---- v2: headline figures, every party, and what stands beside them -----------------------
+
+
+def svg_of(client: TestClient, slug: str, query: str = "") -> ET.Element:
+    response = client.get(f"/embed/{slug}.svg" + (f"?{query}" if query else ""))
+    assert response.status_code == 200, response.text
+    return ET.fromstring(response.content)
+
+
+def role(root: ET.Element, name: str) -> list[ET.Element]:
+    return root.findall(f".//{SVG}text[@class='{name}']")
+
+
+def shown(root: ET.Element, name: str) -> list[str]:
+    return [element.text or "" for element in role(root, name)]
+
+
+def test_a_deal_of_remains_is_drawn_in_bodies(client: TestClient, session: Session) -> None:
+    bodies_for_bodies(session)
+    root = svg_of(client, BODIES)
+    assert shown(root, "side-name") == ["Ukraine", "Russia"]
+    assert shown(root, "figure") == ["6,057 bodies of 6,000 (101.0 %)", "21 bodies"]
+    assert "0" not in words(root)
+    fills = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar-fill"]
+    tracks = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar-track"]
+    assert [fill.get("width") for fill in fills] == [tracks[0].get("width")]  # clamped, once
+    title = root.find(f"{SVG}title")
+    assert title is not None
+    assert "Ukraine: 6,057 bodies of 6,000 (101.0 %); Russia: 21 bodies." in (title.text or "")
+    ukrainian = svg_of(client, BODIES, "lang=uk")
+    assert shown(ukrainian, "figure") == ["6 057 тіл з 6 000 (101,0 %)", "21 тіло"]
+    first_day = svg_of(client, BODIES, "as_of=2025-06-11")
+    assert shown(first_day, "figure") == ["1,212 bodies of 6,000 (20.2 %)", "1 body"]
+
+
+YEMEN_FIGURES = ["about 318 of 706 (45.0 %)", "15 of 15 (100.0 %)", "at least 50 of 166 (30.1 %)"]
+
+
+def test_three_parties_each_get_a_row_and_a_colour(client: TestClient, session: Session) -> None:
+    yemen(session)
+    root = svg_of(client, YEMEN)
+    palette = images.PALETTES["light"]
+    names = role(root, "side-name")
+    assert [name.text for name in names] == ["the Houthis", "Saudi Arabia", "Yemeni government"]
+    assert [name.get("fill") for name in names] == [
+        palette.side_a,
+        palette.side_b,
+        palette.side_c,
+    ]
+    assert shown(root, "figure") == YEMEN_FIGURES
+    assert shown(root, "note") == ["plus 4 outside the exchange"]
+    # 600 x 220 is wide: two parties to a row, the third under the first.
+    assert [float(name.get("x", 0)) < 300 for name in names] == [True, False, True]
+    ukrainian = svg_of(client, YEMEN, "lang=uk&theme=dark")
+    assert shown(ukrainian, "figure")[0] == "близько 318 з 706 (45,0 %)"
+    assert shown(ukrainian, "note") == ["і ще 4 поза обміном"]
+
+
+@pytest.mark.parametrize(
+    ("query", "names", "colours"),
+    [
+        ("party=yemen-government", ["Yemeni government"], ["side_c"]),
+        ("party=saudi-arabia,houthis", ["Saudi Arabia", "the Houthis"], ["side_b", "side_a"]),
+        ("side=b", ["Saudi Arabia"], ["side_b"]),
+    ],
+)
+def test_party_picks_the_rows_each_in_its_own_colour(
+    client: TestClient, session: Session, query: str, names: list[str], colours: list[str]
+) -> None:
+    yemen(session)
+    drawn = role(svg_of(client, YEMEN, query), "side-name")
+    assert [name.text for name in drawn] == names
+    palette = images.PALETTES["light"]
+    assert [name.get("fill") for name in drawn] == [getattr(palette, c) for c in colours]
+
+
+@pytest.mark.parametrize("size", ["w=240&h=170", "w=600&h=220", "og=1", "w=2400&h=170"])
+def test_three_parties_fit_every_size(client: TestClient, session: Session, size: str) -> None:
+    yemen(session)
+    root = svg_of(client, YEMEN, size)
+    assert shown(root, "figure") == YEMEN_FIGURES  # whole, never shortened
+    assert shown(root, "note") == ["plus 4 outside the exchange"]
+    assert len(role(root, "side-name")) == 3
+    response = client.get(f"/embed/{YEMEN}.png?{size}")
+    assert response.status_code == 200
+    picture = Image.open(io.BytesIO(response.content)).convert("RGB")
+    width, height = picture.size
+    picture.paste((255, 255, 255), (5, 5, width - 5, height - 5))
+    assert picture.getcolors() == [(picture.width * picture.height, (255, 255, 255))]
+
+
+def test_a_disputed_figure_carries_its_range(client: TestClient, session: Session) -> None:
+    disputed(session)
+    root = svg_of(client, DISPUTED)
+    assert shown(root, "figure") == ["207", "195"]
+    assert shown(root, "note") == ["figures disputed: 195 to 207"]
+
+
+def test_past_four_parties_the_image_says_how_many_more(
+    client: TestClient, session: Session
+) -> None:
+    slugs = ["one", "two", "three", "four", "five", "six"]
+    exchange(
+        session,
+        stage(dt.date(2025, 5, 23), *(release("one", slug, 5) for slug in slugs[1:])),
+        parties=[(slug, slug.title()) for slug in slugs],
+        targets=[],
+    )
+    root = svg(client)
+    assert shown(root, "side-name") == ["One", "Two", "Three"]
+    assert shown(root, "more") == ["and 3 more parties"]
+    assert shown(svg(client, "party=six,five,four,three"), "side-name") == [
+        "Six",
+        "Five",
+        "Four",
+        "Three",
+    ]
+    assert shown(svg(client, "lang=uk&party=one,two,three,four,five"), "more") == ["і ще 2 сторони"]
+
+
+@pytest.mark.parametrize(("query", "message"), PARTY_ERRORS)
+@pytest.mark.parametrize("image_format", ["png", "svg"])
+def test_a_bad_party_is_named(
+    client: TestClient, session: Session, query: str, message: str, image_format: str
+) -> None:
+    yemen(session)
+    response = client.get(f"/embed/{YEMEN}.{image_format}?{query}")
+    assert response.status_code == 422, response.text
+    assert [(e["loc"], e["msg"]) for e in response.json()["detail"]] == [
+        (["query", "party"], message)
+    ]

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from tests.embedded_exchanges import BODIES, DISPUTED, YEMEN, bodies_for_bodies, disputed, yemen
 from tests.factories import make_exchange, stage_data
 from tests.html import parse, text
 
@@ -140,3 +141,76 @@ def test_formats_and_sizes_it_refuses(client: TestClient) -> None:
     missing = client.get("/oembed")
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["loc"] == ["query", "url"]
+
+
+def test_every_party_of_a_three_party_exchange(client: TestClient, session: Session) -> None:
+    yemen(session)
+    answer = oembed(client, f"{BASE}/exchanges/{YEMEN}")
+    assert (answer["width"], answer["height"]) == (600, 340)  # a taller first size
+    code = parse(str(answer["html"]))
+    assert text(code.select_one("blockquote p")).startswith(
+        "Yemen 887 detainees: about 318 of 706 returned to the Houthis (45.0 %); "
+        "15 of 15 returned to Saudi Arabia (100.0 %), plus 4 outside the exchange; "
+        "at least 50 of 166 returned to Yemeni government (30.1 %); day 1 of 3; updated "
+    )
+    frame = code.select_one("iframe")
+    assert frame is not None
+    assert frame["height"] == "340"
+
+
+def test_a_widget_address_keeps_its_parties(client: TestClient, session: Session) -> None:
+    yemen(session)
+    answer = oembed(client, f"{BASE}/embed/{YEMEN}?party=yemen-government,houthis&view=compact")
+    assert (answer["width"], answer["height"]) == (600, 130)
+    assert answer["thumbnail_url"] == (
+        f"{BASE}/embed/{YEMEN}.png?view=compact&party=yemen-government,houthis&w=600&h=315"
+    )
+    code = parse(str(answer["html"]))
+    frame = code.select_one("iframe")
+    assert frame is not None
+    assert frame["src"] == f"{BASE}/embed/{YEMEN}?view=compact&party=yemen-government,houthis"
+    assert text(code.select_one("blockquote p")).startswith(
+        "Yemen 887 detainees: at least 50 of 166 returned to Yemeni government (30.1 %); "
+        "about 318 of 706 returned to the Houthis (45.0 %); day 1 of 3; "
+    )
+
+
+def test_a_deal_of_remains_reads_in_bodies(client: TestClient, session: Session) -> None:
+    bodies_for_bodies(session)
+    answer = oembed(client, f"{BASE}/exchanges/{BODIES}")
+    assert text(parse(str(answer["html"])).select_one("blockquote p")).startswith(
+        "Istanbul bodies for bodies: 6,057 bodies returned to Ukraine, of 6,000 (101.0 %); "
+        "21 bodies returned to Russia; day 2 of 2; updated "
+    )
+
+
+def test_a_disputed_figure_reads_with_its_range(client: TestClient, session: Session) -> None:
+    disputed(session)
+    answer = oembed(client, f"{BASE}/exchanges/{DISPUTED}")
+    assert text(parse(str(answer["html"])).select_one("blockquote p")).startswith(
+        "UAE-mediated 207 for 195: 207 returned to Ukraine; announcers' figures range from 195 "
+        "to 207; 195 returned to Russia; 1 stage; updated "
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "party=nobody",
+            "party: nobody is not a party of this exchange; choose from: houthis, "
+            "saudi-arabia, yemen-government.",
+        ),
+        ("party=houthis&side=a", "party: Give party or side, not both."),
+    ],
+)
+def test_a_widget_address_with_a_bad_party_is_a_400(
+    client: TestClient, session: Session, query: str, message: str
+) -> None:
+    yemen(session)
+    url = quote(f"{BASE}/embed/{YEMEN}?{query}", safe="")
+    response = client.get(f"/oembed?url={url}")
+    assert response.status_code == 400
+    assert response.headers["access-control-allow-origin"] == "*"
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["msg"]) == (["query", "url"], message)
