@@ -38,8 +38,7 @@ def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
     base_url = request.app.state.settings.base_url.rstrip("/")
     context = {
         "exchange": exchange,
-        # The chart draws the first API's two sides; an exchange of more parties has none yet.
-        "chart": cumulative_chart(exchange) if len(exchange.parties) == 2 else None,
+        "chart": cumulative_chart(exchange),
         "corrections": {
             stage_id: [
                 (revision, writes.changed_figures(revision.before, revision.after))
