@@ -52,14 +52,18 @@ def test_exchange_lists_published_stages_oldest_first(client: TestClient, sessio
         {
             "url": "https://example.org/report",
             "publisher": "Example Wire",
+            "announcer": None,
+            "speaks_for": None,
             "published_at": None,
             "claim": "Both sides confirmed.",
+            "figures": [],
         }
     ]
+    # Status is derived: one source without figures reports, it does not confirm.
     assert (stages[0]["published"], stages[0]["version"], stages[0]["status"]) == (
         True,
         1,
-        "confirmed",
+        "reported",
     )
 
 
@@ -83,7 +87,8 @@ def test_unknown_slug_is_a_json_404(client: TestClient) -> None:
 def test_totals_one_entry_per_side_name(client: TestClient, session: Session) -> None:
     make_exchange(session, stage_data(a=(270, 120), b=(300, 0)))
     body = client.get("/api/v1/totals").json()
-    assert body == {
+    # The first API's sums per side name, kept beside the per-conflict totals.
+    assert {"sides": body["sides"]} == {
         "sides": [
             {
                 "name": "Russia",
@@ -99,6 +104,13 @@ def test_totals_one_entry_per_side_name(client: TestClient, session: Session) ->
             },
         ]
     }
+    [conflict] = body["conflicts"]
+    assert (conflict["slug"], [p["slug"] for p in conflict["parties"]]) == (
+        "ukraine-russia",
+        ["russia", "ukraine"],  # most exchanges first, then by name
+    )
+    ukraine = conflict["parties"][1]
+    assert (ukraine["people"], ukraine["qualifier"], ukraine["official"]) == (390, "exact", None)
 
 
 def test_openapi_documents_the_read_api(client: TestClient) -> None:
