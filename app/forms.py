@@ -193,7 +193,7 @@ def _source_message(name: str) -> str:
 
 
 def side_counts(data: StageCreate, key: str) -> Counts:
-    [side] = [side for side in data.sides if side.key == key]
+    [side] = [side for side in data.sides or [] if side.key == key]  # the form sends sides
     return Counts(
         people=side.people, military=side.military, civilian=side.civilian, remains=side.remains
     )
@@ -218,7 +218,7 @@ def warnings(
             break
     if len(earlier_people) >= 2:
         typical = statistics.median(earlier_people)
-        this = [side.people for side in data.sides if side.people is not None]
+        this = [side.people for side in data.sides or [] if side.people is not None]
         if typical and any(p > typical * FAR_FACTOR or p * FAR_FACTOR < typical for p in this):
             found.append(N_("A count is far from those of the earlier stages; check for a typo."))
     return found
