@@ -6,9 +6,9 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import NewContext
 
-ISTANBUL = "Istanbul '1,000 for 1,000' exchange (agreed at first direct talks, 16 May 2025)"
+ISTANBUL = "Istanbul '1,000 for 1,000' exchange, 23-25 May 2025"
 BODIES_SLUG = "2025-istanbul-2-bodies"
-BODIES = "Istanbul-2 humanitarian deal, bodies track: '6,000 for 6,000' repatriation of fallen soldiers (June 2025)"  # noqa: E501
+BODIES = "Repatriation of fallen soldiers under the Istanbul-2 deal, June 2025"
 
 
 def results(page: Page) -> list[str]:
@@ -28,7 +28,7 @@ def same_document(page: Page) -> bool:
 def test_dashboard_to_an_exchange(context: BrowserContext) -> None:
     page = context.new_page()
     page.goto("/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Returned in all exchanges")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Returned, by conflict")
     page.get_by_role("link", name=ISTANBUL).click()
     expect(page).to_have_url(re.compile(r"/exchanges/istanbul-1000-for-1000$"))
     tally = page.locator(".tally .side-tally[data-side='a'] .figure")
@@ -52,8 +52,8 @@ def test_timeline_filters_address_back_and_shared_link(new_context: NewContext) 
 
     page.get_by_label("Status").select_option("reported")
     expect(page).to_have_url(re.compile(r"status=reported"))
-    expect(page.locator("#timeline-results .stage-summary")).to_have_count(3)
-    expect(page.locator("#timeline-results .badge")).to_have_text(["reported"] * 3)
+    expect(page.locator("#timeline-results .stage-summary")).to_have_count(4)
+    expect(page.locator("#timeline-results .badge")).to_have_text(["reported"] * 4)
     by_status = results(page)
     assert same_document(page), "a filter reloaded the whole page instead of htmx swapping it"
 
@@ -66,12 +66,12 @@ def test_timeline_filters_address_back_and_shared_link(new_context: NewContext) 
 
     page.go_forward()
     expect(page).to_have_url(re.compile(r"status=reported"))
-    expect(page.locator("#timeline-results .stage-summary")).to_have_count(3)
+    expect(page.locator("#timeline-results .stage-summary")).to_have_count(4)
 
     # The address, copied into another browser, reproduces the view and the form.
     shared = new_context().new_page()
     shared.goto(page.url)
-    expect(shared.locator("#timeline-results .stage-summary")).to_have_count(3)
+    expect(shared.locator("#timeline-results .stage-summary")).to_have_count(4)
     assert results(shared) == by_status
     expect(shared.get_by_label("Exchange")).to_have_value(BODIES_SLUG)
     expect(shared.get_by_label("Status")).to_have_value("reported")
@@ -97,7 +97,7 @@ def test_switch_to_ukrainian(context: BrowserContext) -> None:
     page.get_by_role("navigation", name="Language").get_by_role("link", name="Українська").click()
     expect(page.locator("html")).to_have_attribute("lang", "uk")
     expect(page.locator(".tally .side-tally[data-side='a'] .figure")).to_contain_text(
-        "Ukraine: повернуто 1\u00a0000 з 1\u00a0000"
+        "Україна: повернуто 1\u00a0000 з 1\u00a0000"  # the party's Ukrainian name
     )
     # The choice is remembered: the next page, reached by a link, is in Ukrainian too.
     main_menu = page.get_by_role("navigation", name="Головне меню")
