@@ -181,5 +181,5 @@ def test_the_editor_script_is_served(admin_client: TestClient) -> None:
     assert script.status_code == 200
     assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
     # The behaviours that were hx-on attributes before the policy.
-    for hook in ('box.name === "same"', ".remove-source", ".add-source"):
+    for hook in ('box.name === "same"', ".remove-row", ".add-row"):
         assert hook in script.text

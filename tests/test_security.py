@@ -70,10 +70,12 @@ def test_the_stage_form_refuses_them_beside_the_field(
     make_user(session, "ed@example.org")
     sign_in(client, "ed@example.org")
     page = f"/editor/exchanges/{SLUG}/stages/new"
-    form = {"date": "2025-05-23", "status": "confirmed", "same": "1", "published": "1"}
-    form |= {"a_military": "270", "a_civilian": "120", "a_remains": "", "a_people": ""}
-    form |= {"source_url": url, "source_publisher": "Wire", "source_published_at": ""}
-    response = post_form(client, page, page, form | {"source_claim": "", "notes": ""})
+    form = {"date": "2025-05-23", "same": "1", "published": "1", "notes": ""}
+    form |= {"release_0_released_by": "russia", "release_0_received_by": "ukraine"}
+    form |= {"release_0_military": "270", "release_0_civilian": "120"}
+    form |= {"release_1_released_by": "ukraine", "release_1_received_by": "russia"}
+    form |= {"source_0_url": url, "source_0_publisher": "Wire", "source_0_published_at": ""}
+    response = post_form(client, page, page, form | {"source_0_claim": ""})
     assert response.status_code == 400
     error = parse(response.text).select_one("#error-source_0_url")
     assert "http" in text(error)
@@ -111,7 +113,7 @@ def test_htmx_requests_carry_the_token_in_a_header(client: TestClient, session: 
     sign_in(client, "ed@example.org")
     token = csrf_token(client, "/editor")
     url = f"/editor/exchanges/{SLUG}/stages/preview"
-    form = {"date": "2025-05-23", "a_military": "1"}
+    form = {"date": "2025-05-23", "release_0_military": "1"}
     assert client.post(url, data=form, headers={"HX-Request": "true"}).status_code == 403
     headers = {"HX-Request": "true", "x-csrftoken": token}
     assert client.post(url, data=form, headers=headers).status_code == 200

@@ -140,13 +140,18 @@ def hostile(client: TestClient, session: Session) -> dict[str, Any]:
     response = client.post("/api/v1/exchanges", json=exchange, headers=auth)
     assert response.status_code == 201, response.text
     [stage_id] = [stage["id"] for stage in response.json()["stages"]]
+    parties = [party["slug"] for party in response.json()["parties"]]
 
     page = f"/editor/exchanges/{SLUG}/stages/new"
-    form = {"date": "2025-05-24", "status": "reported", "same": "1", "published": "1"}
-    form |= {"a_military": "307", "a_civilian": "", "a_remains": "", "a_people": ""}
-    form |= {"notes": payload("form notes"), "source_url": SOURCE_URL}
-    form |= {"source_publisher": payload("form source"), "source_claim": payload("form claim")}
-    saved = post_form(client, page, page, form | {"source_published_at": ""})
+    form = {"date": "2025-05-24", "same": "1", "published": "1"}
+    for index, (released, received) in enumerate(((1, 0), (0, 1))):
+        form[f"release_{index}_released_by"] = parties[released]
+        form[f"release_{index}_received_by"] = parties[received]
+    form |= {"release_0_military": "307", "release_0_civilian": ""}
+    form |= {"notes": payload("form notes"), "source_0_url": SOURCE_URL}
+    form |= {"source_0_publisher": payload("form source")}
+    form |= {"source_0_claim": payload("form claim")}
+    saved = post_form(client, page, page, form | {"source_0_published_at": ""})
     assert saved.status_code == 303, saved.text
 
     current = client.get(f"/api/v1/stages/{stage_id}", headers=auth)

@@ -1,45 +1,51 @@
-// The stage form's small behaviours. They live in a file, not in hx-on attributes, because the
-// Content-Security-Policy allows no inline or evaluated script.
+// The editors' forms' small behaviours. They live in a file, not in hx-on attributes, because
+// the Content-Security-Policy allows no inline or evaluated script. Without a script the forms
+// work too: each group of rows keeps a spare empty row, and CSS follows "same numbers".
 
-// "Same numbers for both sides" hides the second side's fields.
+// "Same numbers for both sides" hides the second release, whose figures copy the first's.
 document.addEventListener("change", (event) => {
   const box = event.target;
   if (box instanceof HTMLInputElement && box.name === "same") {
-    const sideB = document.getElementById("side-b");
-    if (sideB) sideB.hidden = box.checked;
+    const second = document.getElementById("release-1");
+    if (second) second.hidden = box.checked;
   }
 });
 
-// "Remove this source" removes its row, and keyboard users land on "Add another source".
+// "Remove this …" removes its row (a release, a source, a count, a party); keyboard users land
+// on the group's "Add …" button, and the live preview follows.
 document.addEventListener("click", (event) => {
-  const button = event.target instanceof Element ? event.target.closest(".remove-source") : null;
+  const button = event.target instanceof Element ? event.target.closest(".remove-row") : null;
   if (!button) return;
-  const form = button.form;
-  button.closest(".source-row")?.remove();
-  form?.querySelector(".add-source")?.focus();
+  const row = button.closest(".row");
+  const rows = row?.parentElement;
+  const form = button.closest("form");
+  row?.remove();
+  if (rows?.id) document.querySelector(`.add-row[hx-target="#${rows.id}"]`)?.focus();
+  form?.dispatchEvent(new Event("change", { bubbles: true }));
 });
 
-// "Add another source" asks the server for the row numbered after the highest on the page, so
-// ids stay unique once rows are removed.
+// "Add …" asks the server for the row numbered after the highest in its group, so ids stay
+// unique once rows are removed.
 document.addEventListener("htmx:configRequest", (event) => {
-  if (event.detail.elt.matches(".add-source")) {
-    const rows = document.querySelectorAll("#source-rows .source-row");
-    const indexes = Array.from(rows, (row) => Number(row.dataset.index));
-    event.detail.parameters.index = 1 + Math.max(-1, ...indexes);
-  }
+  const button = event.detail.elt;
+  if (!(button instanceof Element) || !button.matches(".add-row")) return;
+  const rows = document.querySelector(button.getAttribute("hx-target"));
+  const indexes = Array.from(rows?.children ?? [], (row) => Number(row.dataset.index));
+  event.detail.parameters.index = 1 + Math.max(-1, ...indexes.filter(Number.isFinite));
 });
 
-// Keyboard users land in the source they just added, ready to type its address.
+// Keyboard users land in the row they just added, ready to fill it in.
 document.addEventListener("htmx:afterSwap", (event) => {
-  if (event.detail.target.id === "source-rows") {
-    event.detail.target.lastElementChild?.querySelector("input")?.focus();
+  const target = event.detail.target;
+  if (target.classList.contains("rows")) {
+    target.lastElementChild?.querySelector("input, select")?.focus();
   }
 });
 
-// The spare empty source row is for editors without a script; with one, "Add another source"
-// numbers new rows from the last real one. Also after htmx swaps in a re-rendered form.
+// The spare empty rows are for editors without a script; with one, "Add …" numbers new rows
+// from the last real one. Also after htmx swaps in a re-rendered part.
 const removeSpareRows = () => {
-  for (const spare of document.querySelectorAll(".source-row.spare")) spare.remove();
+  for (const spare of document.querySelectorAll(".row.spare")) spare.remove();
 };
 removeSpareRows();
 document.addEventListener("htmx:afterSettle", removeSpareRows);

@@ -67,18 +67,18 @@ def _new_stage(page: Page, slug: str, _stage: int) -> None:
 
 def _stage_with_errors(page: Page, slug: str, _stage: int) -> None:
     page.goto(f"/editor/exchanges/{slug}/stages/new")
-    page.locator("#f-a_military").fill("lots")
+    page.locator("#f-release_0_military").fill("lots")
     page.get_by_label("Date").fill("2009-01-01")
     page.get_by_role("button", name="Save stage").click()
-    expect(page.locator("#error-a_military")).to_be_visible()
+    expect(page.locator("#error-release_0_military")).to_be_visible()
 
 
 def _stage_with_preview_warnings(page: Page, slug: str, _stage: int) -> None:
     page.goto(f"/editor/exchanges/{slug}/stages/new")
     page.get_by_label("Address (http or https)").fill("https://news.example.org/warn")
-    page.get_by_label("Who said it").fill("Example Wire")
-    page.locator("#f-a_military").fill("5000")
-    page.locator("#f-a_civilian").fill("0")
+    page.get_by_label("Publisher (the outlet)").fill("Example Wire")
+    page.locator("#f-release_0_military").fill("5000")
+    page.locator("#f-release_0_civilian").fill("0")
     expect(page.locator("#stage-preview .warning").first).to_be_visible()
 
 

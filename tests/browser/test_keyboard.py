@@ -104,24 +104,35 @@ def test_keyboard_only_stage_entry(page: Page, site: Site) -> None:
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/editor/exchanges/{slug}/stages/new$"))
 
-    tab_to(page, "f-status")
-    page.keyboard.press("ArrowDown")  # reported -> confirmed
-    expect(page.get_by_label("Status")).to_have_value("confirmed")
     tab_to(page, "f-same")
     page.keyboard.press("Space")
-    expect(page.get_by_role("group", name="Returned to Russia")).to_be_visible()
-    tab_to(page, "f-a_military")
+    expect(page.get_by_role("group", name="Release 2")).to_be_visible()
+    tab_to(page, "f-release_0_military")
     page.keyboard.type("40")
-    tab_to(page, "f-a_civilian")
+    tab_to(page, "f-release_0_civilian")
     page.keyboard.type("2")
-    tab_to(page, "f-b_military")
+    tab_to(page, "f-release_1_military")
     page.keyboard.type("41")
-    tab_to(page, "f-b_civilian")
+    tab_to(page, "f-release_1_civilian")
     page.keyboard.type("0")
+    tab_to(page, "Add another release")
+    page.keyboard.press("Enter")
+    expect(page.locator("#release-rows > .release-row")).to_have_count(3)
+    expect(page.get_by_role("group", name="Release 3").get_by_label("Released by")).to_be_focused()
+    tab_to(page, "Remove this release")
+    page.keyboard.press("Enter")
+    expect(page.locator("#release-rows > .release-row")).to_have_count(2)
+    expect(page.get_by_role("button", name="Add another release")).to_be_focused()
     tab_to(page, "f-source_0_url")
     page.keyboard.type("https://news.example.org/keyboard")
     tab_to(page, "f-source_0_publisher")
     page.keyboard.type("Example Wire")
+    tab_to(page, "f-source_0_speaks_for")
+    page.keyboard.press("ArrowUp")  # from "press / not known" to "independent"
+    expect(page.locator("#f-source_0_speaks_for")).to_have_value("independent")
+    tab_to(page, "Add a count")
+    page.keyboard.press("Enter")
+    expect(page.locator("#f-source_0_figure_0_received_by")).to_be_focused()
 
     tab_to(page, "Add another source")
     page.keyboard.press("Enter")
@@ -130,6 +141,7 @@ def test_keyboard_only_stage_entry(page: Page, site: Site) -> None:
     new_row = page.locator(".source-row").nth(1)
     expect(new_row.get_by_label("Address (http or https)")).to_be_focused()
     tab_to(page, "Remove this source")
+    assert page.evaluate("() => document.activeElement.closest('.source-row').dataset.index") == "1"
     page.keyboard.press("Enter")
     expect(page.locator(".source-row")).to_have_count(1)
     # ... and back to the button after a source is removed, rather than lost to the page.
@@ -141,6 +153,7 @@ def test_keyboard_only_stage_entry(page: Page, site: Site) -> None:
     tab_to(page, "Save stage")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.locator("#saved-stage")).to_contain_text("is reported.")
 
 
 @pytest.mark.parametrize(
@@ -152,6 +165,8 @@ def test_keyboard_only_stage_entry(page: Page, site: Site) -> None:
         "/editor/exchanges/{slug}/stages/new",
         "/editor/stages/{stage}",
         "/editor/stages/{stage}/history",
+        "/editor/exchanges/{slug}/terms",
+        "/editor/conflicts/russia-ukraine-war",
         "/editor/tokens",
     ],
 )

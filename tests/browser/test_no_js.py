@@ -59,24 +59,23 @@ def test_stage_entry_without_javascript(new_context: NewContext, site: Site) -> 
     page = without_js(new_context, viewport=PHONE).new_page()
     sign_in(page, next_path=f"/editor/exchanges/{slug}/stages/new")
     page.get_by_label("Date").fill("2025-05-22")
-    # Different numbers for each side: unticking "same" must show side B without a script.
+    # Different numbers each way: unticking "same" must show release 2 without a script.
     page.get_by_label("Same numbers for both sides").uncheck()
-    side_b = page.get_by_role("group", name="Returned to Russia")
-    expect(side_b).to_be_visible()
-    page.locator("#f-a_military").fill("200")
-    page.locator("#f-a_civilian").fill("5")
-    page.locator("#f-b_military").fill("150")
-    page.locator("#f-b_civilian").fill("0")
+    expect(page.get_by_role("group", name="Release 2")).to_be_visible()
+    page.locator("#f-release_0_military").fill("200")
+    page.locator("#f-release_0_civilian").fill("5")
+    page.locator("#f-release_1_military").fill("150")
+    page.locator("#f-release_1_civilian").fill("0")
     row = page.locator(".source-row").first
     row.get_by_label("Address (http or https)").fill("https://news.example.org/no-script")
-    row.get_by_label("Who said it").fill("Example Wire")
+    row.get_by_label("Publisher (the outlet)").fill("Example Wire")
     # Buttons that only a script can work are not offered without one; a spare row is.
     expect(page.get_by_role("button", name="Add another source")).to_be_hidden()
     expect(page.get_by_role("button", name="Remove this source")).to_be_hidden()
-    spare = page.locator(".source-row").nth(1)
-    expect(spare.locator("legend")).to_have_text("Source 2")
+    spare = page.locator("#source-rows > .source-row").nth(1)
+    expect(spare.locator("legend").first).to_have_text("Source 2")
     spare.get_by_label("Address (http or https)").fill("https://news.example.org/second")
-    spare.get_by_label("Who said it").fill("Second Wire")
+    spare.get_by_label("Publisher (the outlet)").fill("Second Wire")
     page.get_by_role("button", name="Save stage").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
 
@@ -94,10 +93,12 @@ def test_errors_without_javascript(new_context: NewContext, site: Site) -> None:
     slug = site.new_exchange(title="No-script typo")
     page = without_js(new_context).new_page()
     sign_in(page, next_path=f"/editor/exchanges/{slug}/stages/new")
-    page.locator("#f-a_military").fill("-4")
+    page.locator("#f-release_0_military").fill("-4")
     page.get_by_role("button", name="Save stage").click()
-    expect(page.locator("#error-a_military")).to_have_text("cannot be negative")
-    expect(page.locator("#f-a_military")).to_have_value("-4")
+    expect(page.locator("#error-release_0_military")).to_have_text(
+        "Input should be greater than or equal to 0"
+    )
+    expect(page.locator("#f-release_0_military")).to_have_value("-4")
 
 
 def test_embed_builder_without_javascript(new_context: NewContext, site: Site) -> None:

@@ -1,0 +1,425 @@
+"""Stages: entered, corrected (with a reason once published), previewed, deleted, restored."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
+from starlette.responses import Response
+
+from app import crud, forms, tally, writes
+from app.deps import CurrentEditor, SessionDep
+from app.models import Exchange, ReleaseIn, Revision, Stage, StageCreate, User
+from app.routes.editor.common import (
+    Submitted,
+    exchange_or_404,
+    form_version,
+    party_choices,
+    stage_or_404,
+    today,
+)
+from app.templating import render
+
+router = APIRouter(default_response_class=HTMLResponse)
+
+
+def _saved(exchange: Exchange, stage: Stage) -> Response:
+    return RedirectResponse(
+        f"/editor/exchanges/{exchange.slug}?saved=1&stage={stage.id}#stage-{stage.id}",
+        status_code=303,
+    )
+
+
+@router.get("/exchanges/{slug}/stages/new")
+def new_stage_form(
+    slug: str, request: Request, session: SessionDep, user: CurrentEditor
+) -> Response:
+    exchange = exchange_or_404(session, slug)
+    parties = [slug for slug, _ in party_choices(session, exchange)]
+    state = forms.blank_stage_form(today=today(), parties=parties)
+    return _stage_page(request, session, user, state, exchange=exchange, stage=None)
+
+
+@router.post("/exchanges/{slug}/stages/new")
+def create_stage(
+    slug: str, request: Request, session: SessionDep, user: CurrentEditor, form: Submitted
+) -> Response:
+    exchange = exchange_or_404(session, slug)
+    state = forms.parse_stage_form(form)
+    if state.data is None or not state.valid:
+        return _stage_page(
+            request, session, user, state, exchange=exchange, stage=None, status_code=400
+        )
+    try:
+        stage = writes.create_stage(
+            session,
+            exchange=exchange,
+            data=state.data,
+            actor=user.email,
+            user_id=user.id,
+            reason=state.reason,
+        )
+    except writes.Invalid as invalid:
+        session.rollback()
+        forms.location_error(invalid.loc, str(invalid), forms.stage_field, state.errors)
+        return _stage_page(
+            request, session, user, state, exchange=exchange, stage=None, status_code=400
+        )
+    session.commit()
+    return _saved(exchange, stage)
+
+
+@router.get("/stages/{stage_id}")
+def edit_stage_form(
+    stage_id: int, request: Request, session: SessionDep, user: CurrentEditor
+) -> Response:
+    stage = stage_or_404(session, stage_id)
+    exchange = session.get(Exchange, stage.exchange_id)
+    assert exchange is not None
+    state = forms.stage_form_from(writes.stage_snapshot(session, stage, with_sides=False))
+    state.values["version"] = str(stage.version)
+    return _stage_page(request, session, user, state, exchange=exchange, stage=stage)
+
+
+@router.post("/stages/{stage_id}")
+def update_stage(
+    stage_id: int, request: Request, session: SessionDep, user: CurrentEditor, form: Submitted
+) -> Response:
+    stage = stage_or_404(session, stage_id)
+    exchange = session.get(Exchange, stage.exchange_id)
+    assert exchange is not None
+    state = forms.parse_stage_form(form)
+
+    def again(status_code: int, conflict: writes.Conflict | None = None) -> Response:
+        return _stage_page(
+            request, session, user, state, exchange=exchange, stage=stage, conflict=conflict,
+            status_code=status_code,
+        )  # fmt: skip
+
+    if state.data is None or not state.valid:
+        return again(400)
+    try:
+        writes.update_stage(
+            session,
+            stage=stage,
+            data=state.data,
+            expected_version=form_version(state.values["version"]),
+            actor=user.email,
+            user_id=user.id,
+            reason=state.reason,
+        )
+    except writes.ReasonRequired as missing:
+        forms.location_error(("reason",), str(missing), forms.stage_field, state.errors)
+        return again(400)
+    except writes.Invalid as invalid:
+        session.rollback()
+        forms.location_error(invalid.loc, str(invalid), forms.stage_field, state.errors)
+        return again(400)
+    except writes.Conflict as conflict:
+        session.rollback()
+        return again(409, conflict)
+    session.commit()
+    return _saved(exchange, stage)
+
+
+@router.post("/exchanges/{slug}/stages/preview")
+def preview_stage(
+    slug: str, request: Request, session: SessionDep, form: Submitted, stage: int | None = None
+) -> Response:
+    """The live preview beside the stage form: each party's tally after this stage, the status
+    it will have, and warnings."""
+    exchange = exchange_or_404(session, slug)
+    editing = stage_or_404(session, stage) if stage is not None else None
+    state = forms.parse_stage_form(form)
+    context = {"form": state, **_preview(session, exchange, state, editing, request)}
+    return render(request, "editor/_stage_preview.html", context)
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    slug: str
+    name: str
+    figure: tally.HeadlineFigure
+    outside_people: int
+    outside_remains: int
+
+
+def _get(release: ReleaseIn | dict[str, Any], name: str) -> Any:
+    return release.get(name) if isinstance(release, dict) else getattr(release, name)
+
+
+def _with_release(
+    sums: tally.StageSums, release: ReleaseIn | dict[str, Any], sign: int
+) -> tally.StageSums:
+    """The aggregates after adding (sign 1) or taking away (-1) one release, counted as the
+    SQL of `crud.release_sums` counts it (`tally.with_stage` counts a first-API side, whose
+    remains are beside its people: here a remains release is a release of its own)."""
+    military, civilian, people, remains = (_get(release, name) for name in forms.COUNTS)
+    if _get(release, "kind") == "remains":
+        added = tally.StageSums(
+            **vars(sums)
+            | {
+                "remains": sums.remains + sign * (remains or 0),
+                "remains_releases": sums.remains_releases + sign,
+                "remains_known": sums.remains_known + sign * (remains is not None),
+            }
+        )
+    else:
+        counts = tally.Counts(people=people, military=military, civilian=civilian)
+        added = tally.with_stage(sums, counts, sign=sign)
+    qualifier = _get(release, "qualifier")
+    return tally.StageSums(
+        **vars(added)
+        | {
+            "at_least": added.at_least + sign * (qualifier == "at_least"),
+            "about": added.about + sign * (qualifier == "about"),
+        }
+    )
+
+
+def _preview(
+    session: Session,
+    exchange: Exchange,
+    state: forms.StageForm,
+    editing: Stage | None,
+    request: Request,
+) -> dict[str, Any]:
+    """Each party's tally after saving this stage, computed with the tally's own rules."""
+    assert exchange.id is not None
+    detail = crud.get_exchange(session, slug=exchange.slug, include_drafts=True)
+    assert detail is not None
+    sums = crud.release_sums(session, exchange_ids=[exchange.id])
+    parties = writes.exchange_parties(session, exchange.id)
+    deal: dict[str, tally.StageSums] = {}
+    outside: dict[str, tally.StageSums] = {}
+    for party in parties:
+        assert party.id is not None
+        found = sums.get((exchange.id, party.id))
+        deal[party.slug] = found.deal if found else tally.StageSums()
+        outside[party.slug] = found.outside if found else tally.StageSums()
+
+    def count(releases: Sequence[ReleaseIn | dict[str, Any]], sign: int) -> None:
+        for release in releases:
+            counted = outside if _get(release, "outside_deal") else deal
+            party = _get(release, "received_by")
+            if party in counted:
+                counted[party] = _with_release(counted[party], release, sign)
+
+    if editing is not None and editing.published:
+        count(writes.stage_snapshot(session, editing, with_sides=False)["releases"], -1)
+    releases: list[ReleaseIn] | None = state.data.releases if state.data else state.typed_releases
+    if releases is not None and state.values.get("published"):
+        count(releases, 1)
+
+    in_force = crud.terms_in_force(detail.terms, None)
+    counted = {
+        party.slug: tally.party_tally(
+            deal[party.slug], outside[party.slug], _target(in_force, party.slug)
+        )
+        for party in parties
+    }
+    headline = tally.headline_measure(
+        [c.target for c in counted.values()], [c.counts for c in counted.values()]
+    )
+    names = dict(party_choices(session, exchange, request))
+    lines = []
+    for party in parties:
+        result = counted[party.slug]
+        figure = tally.headline_figure(
+            headline, result.counts, undisclosed=result.undisclosed,
+            qualifier=result.qualifier, target=result.target, percent=result.percent,
+        )  # fmt: skip
+        apart = (result.outside_people, result.outside_remains)
+        lines.append(PreviewLine(party.slug, names[party.slug], figure, *apart))
+    return {
+        "preview": lines,
+        "warnings": _warnings(state.data, exchange, detail, counted, editing),
+        "derived_status": writes.derived_status(state.data.releases or [], state.data)
+        if state.data is not None
+        else None,
+    }
+
+
+def _target(terms: Any, party: str) -> tally.Counts:
+    for target in terms.targets if terms else []:
+        if target.received_by == party:
+            return tally.Counts(
+                people=target.people,
+                military=target.military,
+                civilian=target.civilian,
+                remains=target.remains,
+            )
+    return tally.Counts()
+
+
+def _warnings(
+    data: StageCreate | None,
+    exchange: Exchange,
+    detail: Any,
+    counted: dict[str, tally.PartyTally],
+    editing: Stage | None,
+) -> list[str]:
+    if data is None:
+        return []
+    over = any(
+        (t.target.people is not None and (t.counts.people or 0) > t.target.people)
+        or (t.target.remains is not None and (t.counts.remains or 0) > t.target.remains)
+        for t in counted.values()
+    )
+    earlier = [
+        release.people
+        for stage in detail.stages
+        if editing is None or stage.id != editing.id
+        for release in stage.releases
+        if release.kind == "living" and not release.outside_deal and release.people is not None
+    ]
+    return forms.warnings(
+        data, agreed_on=exchange.agreed_on, over_target=over, earlier_people=earlier
+    )
+
+
+def _stage_page(
+    request: Request,
+    session: Session,
+    user: User,
+    state: forms.StageForm,
+    *,
+    exchange: Exchange,
+    stage: Stage | None,
+    conflict: writes.Conflict | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "user": user,
+        "form": state,
+        "exchange": exchange,
+        "stage": stage,
+        "parties": party_choices(session, exchange, request),
+        "conflict": conflict,
+        **_preview(session, exchange, state, stage, request),
+    }
+    return render(request, "editor/stage_form.html", context, status_code=status_code)
+
+
+# ---- rows added in the browser (htmx); without a script, each group keeps a spare row ------
+
+
+def _row_index(index: int) -> int:
+    return max(0, min(index, forms.MAX_ROWS - 1))
+
+
+@router.get("/exchanges/{slug}/stages/release-row")
+def release_row(slug: str, request: Request, session: SessionDep, index: int = 0) -> Response:
+    """One more empty release row for the stage form."""
+    exchange = exchange_or_404(session, slug)
+    context = {
+        "form": forms.SimpleForm(),
+        "index": _row_index(index),
+        "parties": party_choices(session, exchange, request),
+    }
+    return render(request, "editor/_release_row.html", context)
+
+
+@router.get("/sources/row")
+def source_row(
+    request: Request,
+    session: SessionDep,
+    index: int = 0,
+    exchange: str | None = None,
+    figures: bool = True,
+) -> Response:
+    """One more empty source row: for a stage (with the exchange's parties, for whom its
+    announcer speaks and the figures it gave), or for terms (`figures=false`)."""
+    found = exchange_or_404(session, exchange) if exchange else None
+    context = {
+        "form": forms.SimpleForm(),
+        "index": _row_index(index),
+        "figures": 0,
+        "added": True,
+        "with_figures": figures and found is not None,
+        "parties": party_choices(session, found, request) if found else [],
+        "exchange": found,
+    }
+    return render(request, "editor/_source_row.html", context)
+
+
+@router.get("/exchanges/{slug}/stages/figure-row")
+def figure_row(
+    slug: str, request: Request, session: SessionDep, source: int = 0, index: int = 0
+) -> Response:
+    """One more empty row of figures an announcer gave, for source row `source`."""
+    exchange = exchange_or_404(session, slug)
+    context = {
+        "form": forms.SimpleForm(),
+        "source": _row_index(source),
+        "number": _row_index(index),
+        "parties": party_choices(session, exchange, request),
+    }
+    return render(request, "editor/_figure_row.html", context)
+
+
+# ---- deleting, history -------------------------------------------------------------------
+
+
+@router.post("/stages/{stage_id}/delete")
+def delete_stage(
+    stage_id: int,
+    session: SessionDep,
+    user: CurrentEditor,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    stage = stage_or_404(session, stage_id)
+    exchange = session.get(Exchange, stage.exchange_id)
+    assert exchange is not None
+    writes.delete_stage(
+        session, stage=stage, actor=user.email, user_id=user.id, reason=reason or None
+    )
+    session.commit()
+    return RedirectResponse(f"/editor/exchanges/{exchange.slug}?saved=1", status_code=303)
+
+
+@router.get("/stages/{stage_id}/history")
+def stage_history(
+    stage_id: int, request: Request, session: SessionDep, user: CurrentEditor
+) -> Response:
+    stage = stage_or_404(session, stage_id)
+    revisions = writes.history(session, entity="stage", entity_id=stage_id)
+    context = {
+        "user": user,
+        "title": f"{stage.date.isoformat()}",
+        "revisions": revisions,
+        "restore_url": f"/editor/stages/{stage_id}/restore",
+        "version": stage.version,
+    }
+    return render(request, "editor/history.html", context)
+
+
+@router.post("/stages/{stage_id}/restore")
+def restore_revision(
+    stage_id: int,
+    session: SessionDep,
+    user: CurrentEditor,
+    revision: Annotated[int, Form()],
+    version: Annotated[int, Form()],
+) -> Response:
+    """Bring back a stage as an earlier revision left it; this is itself a new revision."""
+    stage = stage_or_404(session, stage_id)
+    found = session.get(Revision, revision)
+    if found is None or found.entity != "stage" or found.entity_id != stage_id or not found.after:
+        raise HTTPException(status_code=404, detail="No such revision of this stage")
+    data = StageCreate.model_validate(found.after | {"published": False}).model_copy(
+        update={"published": bool(found.after.get("published"))}
+    )
+    try:
+        writes.update_stage(
+            session, stage=stage, data=data, expected_version=version, actor=user.email,
+            user_id=user.id, reason=f"restored revision {revision}",
+        )  # fmt: skip
+    except writes.Conflict:
+        raise HTTPException(
+            status_code=409, detail="The stage changed since you opened its history; reload it."
+        ) from None
+    session.commit()
+    return RedirectResponse(f"/editor/stages/{stage_id}/history", status_code=303)
