@@ -227,6 +227,17 @@ def _terms_by_exchange(
     return found
 
 
+def exchange_parties(session: Session, exchange_ids: list[int]) -> dict[int, list[PartyPublic]]:
+    """These exchanges' parties in order, by exchange id."""
+    listed = _parties_by_exchange(session, exchange_ids)
+    return {id_: [PartyPublic.model_validate(vars(p)) for p in ps] for id_, ps in listed.items()}
+
+
+def exchange_terms(session: Session, exchange_ids: list[int]) -> dict[int, list[TermsPublic]]:
+    """Every terms version of these exchanges, oldest first, by exchange id."""
+    return _terms_by_exchange(session, exchange_ids, _party_slugs(session))
+
+
 def terms_in_force(terms: Sequence[TermsPublic], as_of: dt.date | None) -> TermsPublic | None:
     """The latest version in force on `as_of` (today when None): effective on or before it."""
     day = as_of or dt.datetime.now(dt.UTC).date()

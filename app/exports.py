@@ -5,25 +5,31 @@ columns keep their places (`side` and `side_name` say which of a two-party excha
 received the release); the release's own columns follow. A stage without releases has one row
 with those cells empty. Several sources of a stage share one cell per field: URLs separated by
 spaces, publishers, announcers, whom they speak for and publication dates by "; " (an unknown
-value is empty), claims one per line. Categories read "women=15; minors=2".
+value is empty), claims one per line. Categories read "women=15; minors=2". Two cells carry
+what has no plain layout, as JSON in the API's shapes without empty or default values:
+`source_figures`, one list per source of the figures its announcer gave, and, the same on every
+row of an exchange, `exchange_parties` (in order, with their Ukrainian names and official
+numbering) and `exchange_terms` (its terms versions, oldest first).
 """
 
 import csv
 import dataclasses
 import io
+import json
 from collections.abc import Iterable, Iterator, Mapping
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app import crud
 from app.models import (
     SIDE_KEYS,
     Conflict,
     Exchange,
-    ExchangeParty,
-    Party,
+    PartyPublic,
     ReleasePublic,
     StagePublic,
+    TermsPublic,
 )
 
 CSV_HEADER = [
@@ -32,44 +38,46 @@ CSV_HEADER = [
     "exchange_title", "source_published_at", "source_claims",
     "released_by", "released_by_name", "received_by", "received_by_name", "kind", "qualifier",
     "outside_deal", "categories", "release_date", "disputed_reason", "conflict", "conflict_name",
-    "source_announcers", "source_speaks_for",
+    "source_announcers", "source_speaks_for", "source_figures", "exchange_parties",
+    "exchange_terms",
 ]  # fmt: skip
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
 CLAIM_SEPARATOR = "\n"
 CATEGORY_SEPARATOR = "="
+# What a JSON cell leaves out: nothing known, or the write schemas' defaults.
+JSON_DEFAULTS = {"kind": "living", "qualifier": "exact"}
 
 
 @dataclasses.dataclass(frozen=True)
 class ExchangeNames:
-    """What a stage's rows say about its exchange: its title, its conflict, and its parties
-    (slug and name) in order, the first two being the first API's sides a and b."""
+    """What a stage's rows say about its exchange: its title, its conflict, its parties (slug
+    and name) in order, the first two being the first API's sides a and b, and its terms."""
 
     title: str = ""
     conflict: str = ""
     conflict_name: str = ""
-    parties: tuple[tuple[str, str], ...] = ()
+    parties: tuple[PartyPublic, ...] = ()
+    terms: tuple[TermsPublic, ...] = ()
 
 
 def exchange_names(session: Session, *, slugs: Iterable[str]) -> dict[str, ExchangeNames]:
-    """ExchangeNames by exchange slug, in two queries."""
-    wanted = list(set(slugs))
+    """ExchangeNames by exchange slug."""
     exchanges = session.execute(
         select(col(Exchange.id), col(Exchange.slug), col(Exchange.title), Conflict)
         .join(Conflict, col(Conflict.id) == Exchange.conflict_id)
-        .where(col(Exchange.slug).in_(wanted))
+        .where(col(Exchange.slug).in_(set(slugs)))
     ).all()
-    parties: dict[int, list[tuple[str, str]]] = {}
-    listed = session.execute(
-        select(col(ExchangeParty.exchange_id), col(Party.slug), col(Party.name))
-        .join(Party, col(Party.id) == ExchangeParty.party_id)
-        .where(col(ExchangeParty.exchange_id).in_([row[0] for row in exchanges]))
-        .order_by(col(ExchangeParty.exchange_id), col(ExchangeParty.position))
-    )
-    for exchange_id, slug, name in listed:
-        parties.setdefault(exchange_id, []).append((slug, name))
+    ids = [row[0] for row in exchanges]
+    parties, terms = crud.exchange_parties(session, ids), crud.exchange_terms(session, ids)
     return {
-        slug: ExchangeNames(title, conflict.slug, conflict.name, tuple(parties.get(id_, [])))
+        slug: ExchangeNames(
+            title,
+            conflict.slug,
+            conflict.name,
+            tuple(parties.get(id_, [])),
+            tuple(terms.get(id_, [])),
+        )
         for id_, slug, title, conflict in exchanges
     }
 
@@ -99,6 +107,24 @@ def categories_cell(categories: Mapping[str, int]) -> str:
     return LIST_SEPARATOR.join(f"{name}{CATEGORY_SEPARATOR}{n}" for name, n in categories.items())
 
 
+def _compact(value: object) -> object:
+    """`value` without what the write schemas would give anyway: None, empty text and lists,
+    and the defaults in JSON_DEFAULTS."""
+    if isinstance(value, dict):
+        return {
+            name: _compact(item)
+            for name, item in value.items()
+            if item not in (None, "", [], {}) and JSON_DEFAULTS.get(name) != item
+        }
+    if isinstance(value, list):
+        return [_compact(item) for item in value]
+    return value
+
+
+def json_cell(value: object) -> str:
+    return json.dumps(_compact(value), ensure_ascii=False, separators=(",", ":"))
+
+
 def stages_csv(stages: Iterable[StagePublic], exchanges: Mapping[str, ExchangeNames]) -> str:
     """`exchanges` names each stage's exchange (empty cells without it). Unknown counts stay
     empty; text cells are defused."""
@@ -123,11 +149,16 @@ def _stage_rows(stage: StagePublic, exchange: ExchangeNames) -> Iterator[list[st
         "conflict_name": exchange.conflict_name,
         "source_announcers": LIST_SEPARATOR.join(s.announcer or "" for s in sources),
         "source_speaks_for": LIST_SEPARATOR.join(s.speaks_for or "" for s in sources),
+        "source_figures": json_cell(
+            [[figure.model_dump(mode="json") for figure in s.figures] for s in sources]
+        ),
+        "exchange_parties": json_cell([party.model_dump() for party in exchange.parties]),
+        "exchange_terms": json_cell([terms.model_dump(mode="json") for terms in exchange.terms]),
     }
     published = LIST_SEPARATOR.join(
         "" if source.published_at is None else source.published_at.isoformat() for source in sources
     )
-    names = dict(exchange.parties)
+    names = {party.slug: party.name for party in exchange.parties}
     # `side` is the first API's: only a two-party exchange has sides a and b.
     sides = dict(zip(names, SIDE_KEYS, strict=True)) if len(names) == len(SIDE_KEYS) else {}
     releases: list[ReleasePublic | None] = [*stage.releases] or [None]

@@ -20,11 +20,13 @@
 - A stage matches a stored stage of its exchange: the one with its `stage_id` on the same date,
   else the oldest on its date not matched yet, else the one with its `stage_id` (a new date). It
   is updated (reason "CSV import") only if something differs, so importing a file twice changes
-  nothing. Other stages are created, published, and so is an unknown exchange (status completed,
-  no terms, title from exchange_title or the slug; conflict from `conflict` and
-  `conflict_name`, else the one holding its parties; parties from the slugs and names in its
-  rows: sides a and b first, then in the order they first receive, then release, from its oldest
-  stage on). Stored exchanges never change; a stored stage keeps its draft or published state.
+  nothing. Other stages are created, published, and so is an unknown exchange: status
+  completed; title from exchange_title or the slug; conflict from `conflict` and
+  `conflict_name`, else the one holding its parties; parties and terms from `exchange_parties`
+  and `exchange_terms` (JSON, as the API takes them), else parties from the slugs and names in
+  its rows (sides a and b first, then in the order they first receive, then release, from its
+  oldest stage on) and no terms. Stored exchanges never change; a stored stage keeps its draft
+  or published state.
 - A stage with an invalid cell is refused, naming the column, and nothing of it is written; the
   others are saved in one transaction, rolled back for a dry run.
 """
@@ -33,6 +35,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
@@ -73,7 +76,8 @@ COUNT_COLUMNS = ("military", "civilian", "people", "remains")
 STAGE_COLUMNS = (
     "date", "status", "notes", "source_urls", "source_publishers", "source_published_at",
     "source_claims", "exchange_title", "disputed_reason", "conflict", "conflict_name",
-    "source_announcers", "source_speaks_for",
+    "source_announcers", "source_speaks_for", "source_figures", "exchange_parties",
+    "exchange_terms",
 )  # fmt: skip
 # The write schema's field names, as columns of the file.
 SCHEMA_COLUMNS = {
@@ -454,6 +458,10 @@ def _column(
         same = release["released_by"] == release["received_by"]
         return "received_by" if same else "categories", line
     names = [part for part in loc if isinstance(part, str)]
+    if "figures" in names:
+        return "source_figures", None
+    if loc and loc[0] == "terms":
+        return "exchange_terms", None
     if loc and loc[0] in NEW_EXCHANGE_COLUMNS:
         return NEW_EXCHANGE_COLUMNS[str(loc[0])][names[-1] == "name"], None
     return (SCHEMA_COLUMNS.get(names[-1], names[-1]) if names else field), None
@@ -585,6 +593,12 @@ class _Importer:
         else:
             self._check_parties(exchange, parsed)
         data = self._stage_data(parsed, stage)
+        if exchange is not None:
+            slugs = {party.slug for party in writes.exchange_parties(self.session, exchange.id)}
+        else:
+            assert new_exchange is not None
+            slugs = {party.slug for party in new_exchange.parties or []}
+        _check_named(parsed.slug, slugs, data, new_exchange)
         if new_exchange is not None:
             exchange = writes.create_exchange(
                 self.session,
@@ -641,11 +655,13 @@ class _Importer:
                 {"key": k, "name": n} for k, (n, _) in zip(SIDE_KEYS, names, strict=True)
             ]
         else:
-            parties = self._new_parties(parsed.slug)
+            parties = _json_cell(parsed.shared, "exchange_parties") or self._new_parties(
+                parsed.slug
+            )
             if not parties:
                 message = f"no release in the file names the parties of the new {parsed.slug}"
                 raise _Refused("received_by", message)
-            data |= {"parties": parties, "terms": []}
+            data |= {"parties": parties, "terms": _json_cell(parsed.shared, "exchange_terms") or []}
         conflict = parsed.shared.get("conflict", "").strip()
         if conflict:
             name = parsed.shared.get("conflict_name", "")
@@ -706,6 +722,10 @@ class _Importer:
         claims = _split(shared, "source_claims", urls, _claims_cell)
         announcers = _split(shared, "source_announcers", urls, _list_cell)
         speakers = _split(shared, "source_speaks_for", urls, _list_cell)
+        figures = _json_cell(shared, "source_figures")
+        if figures is not None and len(figures) != len(urls):
+            message = f"{len(figures)} list(s) of figures for {len(urls)} source URL(s)"
+            raise _Refused("source_figures", message)
         sources = []
         for index, url in enumerate(urls):
             known = by_url.get(url)
@@ -720,6 +740,8 @@ class _Importer:
             ):  # fmt: skip
                 if values is not None:
                     source[field] = values[index]
+            if figures is not None:
+                source["figures"] = figures[index]
             sources.append(source | {"url": url, "publisher": publishers[index]})
         if "disputed_reason" in shared:
             disputed_reason: str | None = shared["disputed_reason"].strip() or None
@@ -772,12 +794,52 @@ class _Importer:
         return list(self.session.scalars(query.order_by(col(Source.position))))
 
 
+def _check_named(
+    slug: str, slugs: set[str], data: StageCreate, new_exchange: ExchangeCreate | None
+) -> None:
+    """The parties the JSON cells name are the exchange's, refused before anything is written."""
+    named = [
+        ("source_figures", figure.received_by)
+        for source in data.sources
+        for figure in source.figures
+    ]
+    for terms in [] if new_exchange is None else new_exchange.terms or []:
+        named += [("exchange_terms", target.received_by) for target in terms.targets]
+        named += [
+            ("exchange_terms", figure.received_by)
+            for source in terms.sources
+            for figure in source.figures
+        ]
+    for column, party in named:
+        if party not in slugs:
+            if not slugs:
+                message = f"the parties of the new {slug} come from released_by and received_by"
+            else:
+                message = f"{party} is not a party of {slug} ({', '.join(sorted(slugs))})"
+            raise _Refused(column, message)
+
+
 def _list_cell(cell: str) -> list[str]:
     return cell.split(LIST_SEPARATOR)
 
 
 def _claims_cell(cell: str) -> list[str]:
     return cell.split(CLAIM_SEPARATOR)
+
+
+def _json_cell(shared: dict[str, str], column: str) -> list[Any] | None:
+    """A JSON list cell (as `exports.json_cell` writes it); None when empty or not in the file.
+    Whether its items are allowed is the write schema's to say."""
+    cell = shared.get(column, "").strip()
+    if not cell:
+        return None
+    try:
+        value = json.loads(cell)
+    except ValueError as error:
+        raise _Refused(column, f"is not JSON: {error}") from None
+    if not isinstance(value, list):
+        raise _Refused(column, "must be a JSON list [...]")
+    return value
 
 
 def _split(
