@@ -38,14 +38,16 @@ def migrate() -> None:
 
 @cli.command()
 def seed() -> None:
-    """Load the bundled real exchanges; exchanges already stored are left as they are."""
+    """Load the bundled real exchanges: new ones are added, those only the seed ever wrote are
+    brought up to date, and those an editor has changed are left as they are."""
     engine = make_engine(Settings().database_url)
     try:
         with Session(engine) as session, session.begin():
-            added = bundled_seed.load(session)
+            report = bundled_seed.load(session)
     finally:
         engine.dispose()
-    typer.echo(f"Seed: {added} exchange(s) added.")
+    revised = f", {report.revised} revised" if report.revised else ""
+    typer.echo(f"Seed: {report.added} exchange(s) added{revised}.")
 
 
 @contextmanager

@@ -1,8 +1,10 @@
 """The bundled seed: real exchanges from public reporting, each figure with its source URL.
 
 `app/data/seed.json` is built from the reference data set by `scripts/build_seed.py`. Loading it
-is idempotent: exchanges already stored (by slug) and official totals already recorded are left
-alone, so an upgraded database gains the new exchanges and keeps every editor's work.
+is idempotent: official totals already recorded are left alone, and so is an exchange already
+stored (by slug) that anyone but the seed has written to. An exchange only the seed ever wrote
+is brought up to date, its changed figures recorded as corrections: an upgraded database gains
+the new exchanges and the seed's fixes, and keeps every editor's work.
 """
 
 import json
@@ -23,7 +25,7 @@ from app.models import (
 )
 
 SEED_ACTOR = "seed"
-SEED_REASON = "bundled seed data"
+SEED_REASON = writes.SEED_REASON
 
 
 def bundled() -> dict[str, Any]:
@@ -106,12 +108,12 @@ def _official_totals(session: Session, data: dict[str, Any]) -> int:
     return added
 
 
-def load(session: Session) -> int:
-    """Add the bundled exchanges and official totals not stored yet (idempotent); return how
-    many exchanges were added. The caller commits."""
+def load(session: Session) -> writes.SeedReport:
+    """Add the bundled exchanges and official totals not stored yet, and revise the exchanges
+    only the seed ever wrote (idempotent). The caller commits."""
     data = bundled()
     _name_parties(session, data)
     _adopt_conflicts(session, data)
-    added = writes.seed_exchanges(session, exchanges=bundled_exchanges(data), actor=SEED_ACTOR)
+    report = writes.seed_exchanges(session, exchanges=bundled_exchanges(data), actor=SEED_ACTOR)
     _official_totals(session, data)
-    return added
+    return report

@@ -3,16 +3,17 @@ history, in the caller's transaction (the caller commits). The form, the CSV imp
 API and the seed all come through here with the same schemas (`StageCreate`, `ExchangeCreate`),
 so one set of rules holds whoever writes."""
 
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlmodel import Session, col
 
 from app import tally
-from app.crud import exchange_slugs, stage_sides
+from app.crud import exchange_terms, stage_sides
 from app.models import (
     SIDE_KEYS,
     Exchange,
@@ -41,6 +42,7 @@ from app.models import (
 from app.models import Conflict as ConflictRow
 
 FIGURES = ("military", "civilian", "people", "remains")
+SOURCE_FIELDS = ("url", "publisher", "announcer", "speaks_for", "published_at", "claim")
 
 
 class Invalid(ValueError):
@@ -505,13 +507,158 @@ def _stored_shape(data: StageCreate, releases: list[ReleaseIn]) -> dict[str, Any
     return stored.model_dump(mode="json", exclude={"sides", "status"})
 
 
-def seed_exchanges(session: Session, *, exchanges: list[ExchangeCreate], actor: str) -> int:
-    """Insert the exchanges whose slug is not stored yet; return how many were added."""
-    present = exchange_slugs(session)
-    added = [data for data in exchanges if data.slug not in present]
-    for data in added:
-        create_exchange(session, data=data, actor=actor, reason="bundled seed data")
-    return len(added)
+SEED_REASON = "bundled seed data"
+SEED_REVISED = "Revised against the published sources (an update of the bundled data)."
+# What create_exchange stores on the exchange row itself.
+EXCHANGE_RELATIONS = {
+    "slug", "sides", "sources", "stages", "conflict", "parties", "terms", "summary",
+    "planned_stages",
+}  # fmt: skip
+
+
+@dataclasses.dataclass
+class SeedReport:
+    added: int = 0
+    revised: int = 0
+
+
+def seed_exchanges(session: Session, *, exchanges: list[ExchangeCreate], actor: str) -> SeedReport:
+    """Insert the exchanges whose slug is not stored yet, and bring those only `actor` ever
+    wrote up to date with `exchanges` (a newer seed); an exchange anyone else has written to
+    is left as it is."""
+    report = SeedReport()
+    stored = {
+        exchange.slug: exchange
+        for exchange in session.scalars(
+            select(Exchange).where(col(Exchange.slug).in_([data.slug for data in exchanges]))
+        )
+    }
+    for data in exchanges:
+        exchange = stored.get(data.slug)
+        if exchange is None:
+            create_exchange(session, data=data, actor=actor, reason=SEED_REASON)
+            report.added += 1
+        elif only_written_by(session, exchange, actor) and _revise_seeded(
+            session, exchange, data, actor
+        ):
+            report.revised += 1
+    return report
+
+
+def only_written_by(session: Session, exchange: Exchange, actor: str) -> bool:
+    """Whether every revision of the exchange, its terms and its stages (deleted ones too) is
+    `actor`'s."""
+    stages = select(col(Stage.id)).where(col(Stage.exchange_id) == exchange.id)
+    terms = select(col(Terms.id)).where(col(Terms.exchange_id) == exchange.id)
+    others = session.scalar(
+        select(func.count())
+        .select_from(Revision)
+        .where(
+            col(Revision.actor) != actor,
+            or_(
+                and_(col(Revision.entity) == "exchange", col(Revision.entity_id) == exchange.id),
+                and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stages)),
+                and_(col(Revision.entity) == "terms", col(Revision.entity_id).in_(terms)),
+            ),
+        )
+    )
+    return not others and exchange.deleted_at is None
+
+
+def _stored_terms(session: Session, exchange: Exchange) -> list[dict[str, Any]]:
+    assert exchange.id is not None
+    versions = exchange_terms(session, [exchange.id]).get(exchange.id, [])
+    return [TermsIn.model_validate(v.model_dump()).model_dump(mode="json") for v in versions]
+
+
+def _revise_seeded(session: Session, exchange: Exchange, data: ExchangeCreate, actor: str) -> bool:
+    """Bring a seeded exchange to a newer seed's `data` through the usual writes: its own fields
+    and terms, then its stages matched by date (in order), new ones created, missing ones
+    deleted. A changed figure is a correction, with its public note. The parties must be the
+    same; otherwise nothing is done. Whether anything changed."""
+    assert exchange.id is not None
+    assert data.parties is not None
+    parties = exchange_parties(session, exchange.id)
+    if {party.slug for party in parties} != {party.slug for party in data.parties}:
+        return False
+    changed = False
+    fields = data.model_dump(exclude=EXCHANGE_RELATIONS)
+    terms = [version.model_dump(mode="json") for version in data.terms or []]
+    before = exchange_snapshot(session, exchange)
+    sources = [
+        source.model_dump(mode="json", include=set(SOURCE_FIELDS)) for source in data.sources
+    ]
+    if (
+        fields != exchange.model_dump(include=set(fields))
+        or terms != _stored_terms(session, exchange)
+        or sources != before["sources"]
+    ):
+        _replace_terms(session, exchange, data.terms or [])
+        only_exchange = (col(Source.stage_id).is_(None), col(Source.terms_id).is_(None))
+        session.execute(
+            delete(Source).where(col(Source.exchange_id) == exchange.id, *only_exchange)
+        )
+        slugs = {party.slug: party.id for party in parties if party.id is not None}
+        _add_sources(session, data.sources, exchange_id=exchange.id, parties=slugs)
+        now = utcnow()
+        session.execute(
+            update(Exchange)
+            .where(col(Exchange.id) == exchange.id)
+            .values(**fields, version=exchange.version + 1, updated_at=now)
+        )
+        _record(
+            session,
+            entity="exchange",
+            entity_id=exchange.id,
+            action="update",
+            actor=actor,
+            user_id=None,
+            before=before,
+            after=data.model_dump(mode="json", exclude={"stages"}),
+            reason=SEED_REVISED,
+        )
+        session.flush()
+        session.refresh(exchange)
+        changed = True
+    stored = list(
+        session.scalars(
+            select(Stage)
+            .where(col(Stage.exchange_id) == exchange.id, col(Stage.deleted_at).is_(None))
+            .order_by(col(Stage.date), col(Stage.id))
+        )
+    )
+    for stage_data in data.stages:
+        same_day = next((stage for stage in stored if stage.date == stage_data.date), None)
+        if same_day is None:
+            create_stage(
+                session, exchange=exchange, data=stage_data, actor=actor, reason=SEED_REVISED
+            )
+            changed = True
+            continue
+        stored.remove(same_day)
+        version = same_day.version
+        update_stage(
+            session,
+            stage=same_day,
+            data=stage_data,
+            expected_version=version,
+            actor=actor,
+            reason=SEED_REVISED,
+        )
+        changed = changed or same_day.version != version
+    for stage in stored:
+        delete_stage(session, stage=stage, actor=actor, user_id=None, reason=SEED_REVISED)
+        changed = True
+    return changed
+
+
+def _replace_terms(session: Session, exchange: Exchange, versions: list[TermsIn]) -> None:
+    ids = [terms.id for terms in _terms_rows(session, exchange.id)]
+    session.execute(delete(Source).where(col(Source.terms_id).in_(ids)))
+    session.execute(delete(TermsTarget).where(col(TermsTarget.terms_id).in_(ids)))
+    session.execute(delete(Terms).where(col(Terms.id).in_(ids)))
+    for version in versions:
+        add_terms(session, exchange=exchange, data=version, actor="", record=False)
 
 
 # ---- changes: versioned, recorded, never silently overwritten ---------------------------
@@ -546,21 +693,39 @@ def counted_figures(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
     )
 
 
+class FigureChange(NamedTuple):
+    """One receiving party's counted total before and after a correction, in the deal and
+    outside it."""
+
+    party: str
+    measure: str
+    before: int | None
+    after: int | None
+    outside_before: int | None
+    outside_after: int | None
+
+    @property
+    def in_deal_changed(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def outside_changed(self) -> bool:
+        return self.outside_before != self.outside_after
+
+
 def changed_figures(
     before: dict[str, Any] | None, after: dict[str, Any] | None
-) -> list[tuple[str, str, int | None, int | None]]:
-    """What a correction changed, for its public note: (receiving party, measure, before,
-    after) for each counted total that moved ("Russia received 261, not 246")."""
+) -> list[FigureChange]:
+    """What a correction changed, for its public note: each receiving party's total that
+    moved, in the deal or outside it ("Russia received 261, not 246")."""
     if not before or not after or "releases" not in before or "releases" not in after:
         return []
 
-    def totals(snapshot: dict[str, Any]) -> dict[tuple[str, str], int | None]:
-        found: dict[tuple[str, str], int | None] = {}
+    def totals(snapshot: dict[str, Any]) -> dict[tuple[str, str, bool], int | None]:
+        found: dict[tuple[str, str, bool], int | None] = {}
         for release in snapshot["releases"]:
-            if release.get("outside_deal"):
-                continue
             measure = "remains" if release.get("kind") == "remains" else "people"
-            key = (str(release.get("received_by")), measure)
+            key = (str(release.get("received_by")), measure, bool(release.get("outside_deal")))
             value = release.get(measure)
             if value is None and measure == "people" and release.get("military") is not None:
                 value = (release.get("military") or 0) + (release.get("civilian") or 0)
@@ -569,11 +734,20 @@ def changed_figures(
         return found
 
     old, new = totals(before), totals(after)
-    return [
-        (party, measure, old.get((party, measure)), new.get((party, measure)))
-        for party, measure in sorted(old.keys() | new.keys())
-        if old.get((party, measure)) != new.get((party, measure))
-    ]
+    changes = []
+    for party, measure in sorted({key[:2] for key in old.keys() | new.keys()}):
+        change = FigureChange(
+            party,
+            measure,
+            *(
+                counted.get((party, measure, outside))
+                for outside in (False, True)
+                for counted in (old, new)
+            ),
+        )
+        if change.in_deal_changed or change.outside_changed:
+            changes.append(change)
+    return changes
 
 
 def is_correction(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
@@ -848,7 +1022,7 @@ def exchange_snapshot(session: Session, exchange: Exchange) -> dict[str, Any]:
         "sources": [
             source.model_dump(
                 mode="json",
-                include={"url", "publisher", "announcer", "speaks_for", "published_at", "claim"},
+                include=set(SOURCE_FIELDS),
             )
             for source in sources
         ],

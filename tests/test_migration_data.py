@@ -13,16 +13,20 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Date, DateTime, MetaData, Table, text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app import crud, seed, writes
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
+from app.models import Exchange, MeasureRange, Stage, StageCreate
 from app.settings import Settings
 from tests.migration_answers import answers
 
 DATA = Path(__file__).parent / "data"
 V1_REVISION = "0004"
+# A seeded exchange an editor changes before the new seed comes.
+EDITED = "2025-10-02-205"
 # Parents before children, for the foreign keys.
 INSERT_ORDER = ("user", "exchange", "exchange_side", "stage", "stage_side", "source", "revision")
 
@@ -108,3 +112,57 @@ def test_every_answer_survives_the_upgrade_from_0004(database_url: str) -> None:
     assert len(stored) == len(v1_urls)
     assert len(set(stored)) == len(set(v1_urls))
     assert [url for url in v1_urls if url not in urls and url not in stored] == []
+
+
+def test_seeding_an_upgraded_database_revises_only_what_the_seed_alone_wrote(
+    database_url: str,
+) -> None:
+    upgrade(database_url, V1_REVISION)
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            insert_rows(connection, read_json("v1_rows.json"))
+        upgrade(database_url)
+        with Session(engine) as session:
+            edited = session.scalars(
+                select(Stage).join(Exchange).where(col(Exchange.slug) == EDITED)
+            ).one()
+            snapshot = writes.stage_snapshot(session, edited, with_sides=False)
+            data = StageCreate.model_validate(snapshot)
+            writes.update_stage(
+                session,
+                stage=edited,
+                data=data.model_copy(update={"notes": "An editor's note."}),
+                expected_version=edited.version,
+                actor="editor@example.org",
+            )
+            kept = writes.stage_snapshot(session, edited)
+            session.commit()
+
+            first = seed.load(session)
+            session.commit()
+            again = seed.load(session)
+
+            assert (first.added, again) == (46, writes.SeedReport(added=0, revised=0))
+            assert first.revised > 0
+            assert writes.stage_snapshot(session, edited) == kept
+            disputed = crud.get_exchange(session, slug="2024-01-31-uae-207-195")
+            assert disputed is not None
+            [stage] = disputed.stages
+            assert (stage.status, [p.range for p in disputed.tally]) == (
+                "disputed",
+                [{"people": MeasureRange(min=195, max=207)}, None],
+            )
+            easter = crud.get_exchange(session, slug="2025-04-19-easter-277")
+            assert easter is not None
+            [ukraine, russia] = easter.tally
+            assert (russia.people, russia.outside_deal.people) == (246, 15)
+            assert (ukraine.people, ukraine.outside_deal.people) == (246, 31)
+            [revised] = [
+                r
+                for r in writes.history(session, entity="stage", entity_id=easter.stages[0].id)
+                if r.reason == writes.SEED_REVISED
+            ]
+            assert (revised.actor, revised.is_correction) == ("seed", True)
+    finally:
+        engine.dispose()

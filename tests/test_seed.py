@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlmodel import Session, func, select
 
-from app import crud, seed
-from app.models import Exchange, OfficialTotal, Source, Stage
+from app import crud, seed, writes
+from app.models import Exchange, OfficialTotal, Revision, Source, Stage
 
 
 def test_bundled_data_holds_the_istanbul_exchange_with_three_stages() -> None:
@@ -25,9 +25,11 @@ def test_bundled_data_holds_the_istanbul_exchange_with_three_stages() -> None:
 
 
 def test_seed_is_idempotent_and_keeps_every_source(session: Session) -> None:
-    assert seed.load(session) == 72
+    assert seed.load(session) == writes.SeedReport(added=72, revised=0)
     session.commit()
-    assert seed.load(session) == 0
+    history = session.exec(select(func.count()).select_from(Revision)).one()
+    assert seed.load(session) == writes.SeedReport(added=0, revised=0)
+    assert session.exec(select(func.count()).select_from(Revision)).one() == history
     assert session.exec(select(func.count()).select_from(Exchange)).one() == 72
     assert session.exec(select(func.count()).select_from(Stage)).one() == 96
     assert session.exec(select(func.count()).select_from(OfficialTotal)).one() == 38

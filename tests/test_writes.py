@@ -123,3 +123,23 @@ def test_updated_at_moves_with_each_change(session: Session) -> None:
         actor="x",
     )  # fmt: skip
     assert stage.updated_at > before
+
+
+def test_a_correction_says_what_moved_in_the_deal_and_outside_it() -> None:
+    def snapshot(*releases: tuple[str, int, bool]) -> dict[str, object]:
+        return {
+            "releases": [
+                {"received_by": party, "kind": "living", "people": people, "outside_deal": outside}
+                for party, people, outside in releases
+            ]
+        }
+
+    before = snapshot(("ukraine", 277, False), ("russia", 246, False))
+    after = snapshot(("ukraine", 246, False), ("ukraine", 31, True), ("russia", 246, False))
+
+    assert writes.changed_figures(before, after) == [
+        writes.FigureChange("ukraine", "people", 277, 246, None, 31)
+    ]
+    [change] = writes.changed_figures(before, after)
+    assert (change.in_deal_changed, change.outside_changed) == (True, True)
+    assert writes.changed_figures(after, after) == []
