@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlmodel import Session, col
 
 from app import tally
-from app.crud import exchange_terms, stage_sides
+from app.crud import exchange_sources, exchange_terms, stage_sides
 from app.models import (
     SIDE_KEYS,
     Exchange,
@@ -42,7 +42,6 @@ from app.models import (
 from app.models import Conflict as ConflictRow
 
 FIGURES = ("military", "civilian", "people", "remains")
-SOURCE_FIELDS = ("url", "publisher", "announcer", "speaks_for", "published_at", "claim")
 
 
 class Invalid(ValueError):
@@ -585,9 +584,7 @@ def _revise_seeded(session: Session, exchange: Exchange, data: ExchangeCreate, a
     fields = data.model_dump(exclude=EXCHANGE_RELATIONS)
     terms = [version.model_dump(mode="json") for version in data.terms or []]
     before = exchange_snapshot(session, exchange)
-    sources = [
-        source.model_dump(mode="json", include=set(SOURCE_FIELDS)) for source in data.sources
-    ]
+    sources = [source.model_dump(mode="json") for source in data.sources]
     if (
         fields != exchange.model_dump(include=set(fields))
         or terms != _stored_terms(session, exchange)
@@ -1005,25 +1002,14 @@ def exchange_snapshot(session: Session, exchange: Exchange) -> dict[str, Any]:
     versions = _terms_rows(session, exchange.id)
     original = versions[0] if versions else None
     targets = _targets(session, original)
-    sources = session.scalars(
-        select(Source)
-        .where(
-            col(Source.exchange_id) == exchange.id,
-            col(Source.stage_id).is_(None),
-            col(Source.terms_id).is_(None),
-        )
-        .order_by(col(Source.position))
-    )
+    sources = exchange_sources(session, exchange_id=exchange.id)
     snapshot = exchange.model_dump(
         mode="json",
         exclude={"id", "conflict_id", "version", "created_at", "updated_at", "deleted_at"},
     ) | {
         "planned_stages": original.planned_stages if original else None,
         "sources": [
-            source.model_dump(
-                mode="json",
-                include=set(SOURCE_FIELDS),
-            )
+            SourceCreate.model_validate(source.model_dump()).model_dump(mode="json")
             for source in sources
         ],
     }
@@ -1062,8 +1048,9 @@ def update_exchange(
     after = data.model_dump(mode="json", exclude={"stages"}) | {"slug": exchange.slug}
     if exchange.version != expected_version:
         raise Conflict(before, exchange.version)
-    comparable = {k: after.get(k) for k in before}
-    if comparable == before:
+    # Both as the write schema gives them back, so that a value sent as stored is no change.
+    stored = ExchangeCreate.model_validate(before).model_dump(mode="json", exclude={"stages"})
+    if all(after.get(key) == stored.get(key) for key in before):
         return exchange
     targets_before = [side["target"] for side in before.get("sides", [])]
     targets_after = [side["target"] for side in after.get("sides") or []] or targets_before

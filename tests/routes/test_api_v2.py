@@ -301,3 +301,50 @@ def test_a_body_in_the_first_api_shape_joins_the_conflict_holding_both_sides(
         headers=auth,
     )  # fmt: skip
     assert unknown.json()["conflict"] == {"slug": "atlantis-lemuria", "name": "Atlantis-Lemuria"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Yemen, April 2023"},
+        {"sources": [SOURCE]},
+        {"sources": [SOURCE], "title": "Yemen, April 2023"},
+    ],
+)
+def test_an_exchange_patch_that_changes_nothing_is_no_new_version(
+    client: TestClient, auth: dict[str, str], session: Session, change: dict[str, object]
+) -> None:
+    created = client.post(
+        "/api/v1/exchanges", json=THREE_PARTIES | {"sources": [SOURCE]}, headers=auth
+    )
+    etag = created.headers["ETag"]
+
+    same = client.patch(
+        "/api/v1/exchanges/yemen-2023", json=change, headers=auth | {"If-Match": etag}
+    )
+
+    assert (same.status_code, same.headers["ETag"], same.json()["version"]) == (200, etag, 1)
+    revisions = session.exec(select(Revision).where(Revision.entity == "exchange")).all()
+    assert [r.action for r in revisions] == ["create"]
+
+
+def test_a_title_patch_keeps_the_figures_of_the_exchanges_sources(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    figure = {"received_by": "houthis", "people": 706, "qualifier": "about"}
+    claimed = SOURCE | {"announcer": "UN envoy", "figures": [figure]}
+    created = client.post(
+        "/api/v1/exchanges", json=THREE_PARTIES | {"sources": [claimed]}, headers=auth
+    )
+
+    patched = client.patch(
+        "/api/v1/exchanges/yemen-2023",
+        json={"title": "Yemen, April 2023 (887 agreed)"},
+        headers=auth | {"If-Match": created.headers["ETag"]},
+    )
+
+    assert patched.status_code == 200
+    [source] = client.get("/api/v1/exchanges/yemen-2023").json()["sources"]
+    assert [(f["received_by"], f["people"], f["qualifier"]) for f in source["figures"]] == [
+        ("houthis", 706, "about")
+    ]
