@@ -66,7 +66,7 @@ def visible_exchange() -> ColumnElement[bool]:
 def _stage_sums_columns() -> list[Any]:
     """The columns of `tally.StageSums`, in order; `tally.with_stage` must count the same way."""
     R = StageRelease
-    living = col(R.kind) == "living"
+    living, remains = col(R.kind) == "living", col(R.kind) == "remains"
     people_parts = func.coalesce(R.military, 0) + func.coalesce(R.civilian, 0)
     # Known people: a reported total, or both parts of it (a row may hold the parts alone).
     people_known = and_(
@@ -89,14 +89,16 @@ def _stage_sums_columns() -> list[Any]:
         func.count(case((people_known, 1))),
         func.count(case((any_people, 1))),
         func.coalesce(func.sum(R.remains), 0),
-        func.count(case((col(R.kind) == "remains", 1))),
+        func.count(case((remains, 1))),
         func.count(col(R.remains)),
         func.count(case((col(R.qualifier) == "at_least", 1))),
         func.count(case((col(R.qualifier) == "about", 1))),
+        func.count(case((and_(remains, col(R.qualifier) == "at_least"), 1))),
+        func.count(case((and_(remains, col(R.qualifier) == "about"), 1))),
     ]
 
 
-SUMS_WIDTH = 13
+SUMS_WIDTH = 15
 
 
 def _stage_sums(row: Sequence[Any]) -> tally.StageSums:
@@ -387,6 +389,7 @@ def _party_tally_public(
         name_uk=party.name_uk,
         headline=headline,
         qualifier=counted.qualifier,
+        qualifiers=counted.qualifiers,
         **vars(counted.counts),
         outside_deal=OutsideDeal(people=counted.outside_people, remains=counted.outside_remains),
         target=_public_counts(counted.target),

@@ -601,7 +601,10 @@ class PartyTallyPublic(SQLModel):
     name: str
     name_uk: str | None = None
     headline: Literal["people", "remains"]
+    # Over every counted release (PRODUCT.md "Tally"); `qualifiers` over the releases of each
+    # headline measure alone (living, remains), which its headline figure reads.
     qualifier: Qualifier
+    qualifiers: dict[Literal["people", "remains"], Qualifier] = Field(default_factory=dict)
     people: int | None
     military: int | None
     civilian: int | None
@@ -621,7 +624,7 @@ class PartyTallyPublic(SQLModel):
             self.headline,
             TallyCounts(self.people, self.military, self.civilian, self.remains),
             undisclosed=self.undisclosed,
-            qualifier=self.qualifier,
+            qualifier=self.qualifiers.get(self.headline, self.qualifier),
             target=TallyCounts(**self.target.model_dump()),
             percent=TallyPercents(**self.percent.model_dump()),
         )

@@ -11,6 +11,7 @@ from typing import Literal, Protocol
 Qualifier = Literal["exact", "about", "at_least"]
 Measure = Literal["people", "military", "civilian", "remains"]
 Headline = Literal["people", "remains"]
+HEADLINES: tuple[Headline, ...] = ("people", "remains")
 StageStatus = Literal["reported", "confirmed", "disputed"]
 MEASURES: tuple[Measure, ...] = ("people", "military", "civilian", "remains")
 
@@ -33,7 +34,7 @@ class StageSums:
     `*_known` count the releases where that figure was disclosed; people count as disclosed when
     the total was, or both its parts were. `people_floor` adds each release's people, or the parts
     of it that were disclosed when the total was not. `at_least` and `about` count the releases
-    with that qualifier.
+    with that qualifier, `*_remains` the remains releases among them.
     """
 
     stages: int = 0
@@ -49,6 +50,8 @@ class StageSums:
     remains_known: int = 0
     at_least: int = 0
     about: int = 0
+    at_least_remains: int = 0
+    about_remains: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,8 @@ def with_stage(sums: StageSums, counts: Counts, *, sign: int = 1) -> StageSums:
         remains_known=sums.remains_known + sign * (counts.remains is not None),
         at_least=sums.at_least,
         about=sums.about,
+        at_least_remains=sums.at_least_remains,
+        about_remains=sums.about_remains,
     )
 
 
@@ -199,6 +204,7 @@ class PartyTally:
     counts: Counts
     undisclosed: bool
     qualifier: Qualifier
+    qualifiers: dict[Headline, Qualifier]
     outside_people: int
     outside_remains: int
     target: Counts
@@ -208,14 +214,23 @@ class PartyTally:
     disputed: bool
 
 
-def qualifier_of(sums: StageSums) -> Qualifier:
+def qualifier_of(sums: StageSums, measure: Headline | None = None) -> Qualifier:
     """`at_least` when any counted release has an unknown part or says "at least", else `about`
-    when any says "about", else `exact`."""
+    when any says "about", else `exact`: over every release, or over those of one headline
+    `measure` (living releases for people, remains releases for remains), so that an
+    undisclosed living release never makes "at least 6,057 bodies"."""
     unknown_people = sums.people_known < sums.stages
     unknown_remains = sums.remains_known < sums.remains_releases
-    if sums.at_least or unknown_people or unknown_remains:
+    at_least, about = sums.at_least, sums.about
+    if measure == "people":
+        unknown_remains = False
+        at_least, about = at_least - sums.at_least_remains, about - sums.about_remains
+    elif measure == "remains":
+        unknown_people = False
+        at_least, about = sums.at_least_remains, sums.about_remains
+    if at_least or unknown_people or unknown_remains:
         return "at_least"
-    return "about" if sums.about else "exact"
+    return "about" if about else "exact"
 
 
 def party_tally(
@@ -249,6 +264,7 @@ def party_tally(
         counts=counts,
         undisclosed=side.undisclosed,
         qualifier=qualifier_of(sums),
+        qualifiers={measure: qualifier_of(sums, measure) for measure in HEADLINES},
         outside_people=outside.people_floor,
         outside_remains=outside.remains,
         target=target,

@@ -7,8 +7,11 @@ from app.tally import (
     PeopleFigure,
     StageSums,
     bar_fraction,
+    headline_figure,
+    party_tally,
     people_figure,
     percent_of,
+    qualifier_of,
     remaining_of,
     side_tally,
     stage_people,
@@ -179,3 +182,24 @@ def test_people_figure_reads_exact_at_least_or_undisclosed(
 )
 def test_stage_people_is_exact_or_a_floor(counts: Counts, figure: PeopleFigure) -> None:
     assert stage_people(counts) == figure
+
+
+def test_the_headline_qualifier_reads_only_its_own_measures_releases() -> None:
+    # A remains deal: 6,057 bodies, exactly; beside them a living release with nothing disclosed.
+    bodies = StageSums(stages=1, remains=6057, remains_releases=1, remains_known=1)
+    about = StageSums(
+        **vars(bodies) | {"remains_releases": 2, "remains_known": 2, "about": 1, "about_remains": 1}
+    )
+    floor = StageSums(**vars(bodies) | {"at_least": 1})  # the living release says "at least"
+
+    assert (qualifier_of(bodies), qualifier_of(bodies, "remains")) == ("at_least", "exact")
+    assert qualifier_of(bodies, "people") == "at_least"
+    assert (qualifier_of(about, "remains"), qualifier_of(about, "people")) == ("about", "at_least")
+    assert (qualifier_of(floor, "remains"), qualifier_of(floor, "people")) == ("exact", "at_least")
+    tallied = party_tally(bodies, target=Counts(remains=6000))
+    assert tallied.qualifiers == {"people": "at_least", "remains": "exact"}
+    figure = headline_figure(
+        "remains", tallied.counts, undisclosed=tallied.undisclosed,
+        qualifier=tallied.qualifiers["remains"], target=tallied.target, percent=tallied.percent,
+    )  # fmt: skip
+    assert (figure.count, figure.qualifier, figure.target) == (6057, "exact", 6000)

@@ -169,12 +169,15 @@ def _with_release(
     else:
         counts = tally.Counts(people=people, military=military, civilian=civilian)
         added = tally.with_stage(sums, counts, sign=sign)
-    qualifier = _get(release, "qualifier")
+    qualifier, remains_row = _get(release, "qualifier"), _get(release, "kind") == "remains"
     return tally.StageSums(
         **vars(added)
         | {
             "at_least": added.at_least + sign * (qualifier == "at_least"),
             "about": added.about + sign * (qualifier == "about"),
+            "at_least_remains": added.at_least_remains
+            + sign * (remains_row and qualifier == "at_least"),
+            "about_remains": added.about_remains + sign * (remains_row and qualifier == "about"),
         }
     )
 
@@ -229,7 +232,8 @@ def _preview(
         result = counted[party.slug]
         figure = tally.headline_figure(
             headline, result.counts, undisclosed=result.undisclosed,
-            qualifier=result.qualifier, target=result.target, percent=result.percent,
+            qualifier=result.qualifiers[headline], target=result.target,
+            percent=result.percent,
         )  # fmt: skip
         apart = (result.outside_people, result.outside_remains)
         lines.append(PreviewLine(party.slug, names[party.slug], figure, *apart))
