@@ -644,7 +644,14 @@ def _revise_seeded(session: Session, exchange: Exchange, data: ExchangeCreate, a
         )
         changed = changed or same_day.version != version
     for stage in stored:
-        delete_stage(session, stage=stage, actor=actor, user_id=None, reason=SEED_REVISED)
+        delete_stage(
+            session,
+            stage=stage,
+            expected_version=stage.version,
+            actor=actor,
+            user_id=None,
+            reason=SEED_REVISED,
+        )
         changed = True
     return changed
 
@@ -928,17 +935,40 @@ def _touch_exchange(session: Session, exchange_id: int, now: dt.datetime) -> Non
     session.execute(update(Exchange).where(col(Exchange.id) == exchange_id).values(updated_at=now))
 
 
-def delete_stage(
-    session: Session, *, stage: Stage, actor: str, user_id: int | None, reason: str | None
+def _bump_deleted_at(
+    session: Session, stage: Stage, expected_version: int, deleted_at: dt.datetime | None
 ) -> None:
-    """Soft delete: the stage leaves every page and tally; an admin can restore it."""
+    """Set the stage's deleted_at in one UPDATE that checks the version, so that a delete or
+    restore never lands on a stage someone else saved meanwhile (Conflict)."""
+    assert stage.id is not None
+    now = utcnow()
+    changed = session.execute(
+        update(Stage)
+        .where(col(Stage.id) == stage.id, col(Stage.version) == expected_version)
+        .values(deleted_at=deleted_at, version=expected_version + 1, updated_at=now)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        session.refresh(stage)
+        raise Conflict(stage_snapshot(session, stage), stage.version)
+    session.refresh(stage)
+    _touch_exchange(session, stage.exchange_id, now)
+
+
+def delete_stage(
+    session: Session,
+    *,
+    stage: Stage,
+    expected_version: int,
+    actor: str,
+    user_id: int | None,
+    reason: str | None,
+) -> None:
+    """Soft delete: the stage leaves every page and tally; an admin can restore it. Raises
+    Conflict if `expected_version` is not current: one cannot delete a correction unseen."""
     if stage.deleted_at is not None:
         return
-    now = utcnow()
-    stage.deleted_at = now
-    stage.version += 1
-    session.add(stage)
-    _touch_exchange(session, stage.exchange_id, now)
+    _bump_deleted_at(session, stage, expected_version, utcnow())
     _record(
         session,
         entity="stage",
@@ -953,15 +983,12 @@ def delete_stage(
 
 
 def restore_deleted_stage(
-    session: Session, *, stage: Stage, actor: str, user_id: int | None
+    session: Session, *, stage: Stage, expected_version: int, actor: str, user_id: int | None
 ) -> None:
+    """Bring a deleted stage back; Conflict if `expected_version` is not current."""
     if stage.deleted_at is None:
         return
-    now = utcnow()
-    stage.deleted_at = None
-    stage.version += 1
-    session.add(stage)
-    _touch_exchange(session, stage.exchange_id, now)
+    _bump_deleted_at(session, stage, expected_version, None)
     _record(
         session,
         entity="stage",

@@ -69,7 +69,14 @@ def live(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
         )
         stage = session.scalars(select(Stage).order_by(Stage.id)).first()
         assert stage is not None
-        writes.delete_stage(session, stage=stage, actor="test", user_id=None, reason="duplicate")
+        writes.delete_stage(
+            session,
+            stage=stage,
+            expected_version=stage.version,
+            actor="test",
+            user_id=None,
+            reason="duplicate",
+        )
         session.commit()
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", database_url)

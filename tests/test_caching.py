@@ -45,7 +45,14 @@ def test_every_kind_of_write_moves_the_revision(engine: Engine, session: Session
     )
     session.commit()
     seen.append(revision(engine))
-    writes.delete_stage(session, stage=stage, actor="test", user_id=None, reason="duplicate")
+    writes.delete_stage(
+        session,
+        stage=stage,
+        expected_version=stage.version,
+        actor="test",
+        user_id=None,
+        reason="duplicate",
+    )
     session.commit()
     seen.append(revision(engine))
     session.execute(update(StageRelease).values(qualifier="about"))  # Core, outside writes.py

@@ -1133,7 +1133,14 @@ def test_deleted_stages_and_exchanges_are_refused(session: Session) -> None:
     make_exchange(session, stage_data())
     stage = session.get(Stage, 1)
     assert stage is not None
-    writes.delete_stage(session, stage=stage, actor="test", user_id=None, reason="duplicate")
+    writes.delete_stage(
+        session,
+        stage=stage,
+        expected_version=stage.version,
+        actor="test",
+        user_id=None,
+        reason="duplicate",
+    )
     make_exchange(session, slug="gone")
     gone = session.scalars(select(Exchange).where(Exchange.slug == "gone")).one()
     gone.deleted_at = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)

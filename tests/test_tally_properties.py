@@ -164,7 +164,14 @@ def stored_tally(
         )
         stage = writes.create_stage(session, exchange=exchange, data=data, actor="property")
         if case.deleted:
-            writes.delete_stage(session, stage=stage, actor="property", user_id=None, reason="x")
+            writes.delete_stage(
+                session,
+                stage=stage,
+                expected_version=stage.version,
+                actor="property",
+                user_id=None,
+                reason="x",
+            )
     session.flush()
     detail = crud.get_exchange(session, slug=slug)
     assert detail is not None

@@ -85,11 +85,20 @@ def test_publishing_a_draft_is_recorded_as_publish(session: Session) -> None:
 def test_soft_delete_and_restore(session: Session) -> None:
     exchange = make_exchange(session, stage_data())
     [stage] = crud.list_stage_rows(session, exchange_id=exchange.id)
-    writes.delete_stage(session, stage=stage, actor="x", user_id=None, reason="duplicate")
+    writes.delete_stage(
+        session,
+        stage=stage,
+        expected_version=stage.version,
+        actor="x",
+        user_id=None,
+        reason="duplicate",
+    )
     session.commit()
     assert ukraine_people(session) == 0
     assert crud.list_stage_rows(session, exchange_id=exchange.id, deleted=True) == [stage]
-    writes.restore_deleted_stage(session, stage=stage, actor="admin", user_id=None)
+    writes.restore_deleted_stage(
+        session, stage=stage, expected_version=stage.version, actor="admin", user_id=None
+    )
     session.commit()
     assert ukraine_people(session) == 390
     actions = [r.action for r in writes.history(session, entity="stage", entity_id=stage.id)]

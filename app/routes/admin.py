@@ -10,6 +10,7 @@ from app import accounts, crud, writes
 from app.deps import CurrentAdmin, SessionDep, require_admin
 from app.forms import SimpleForm
 from app.models import Role, Stage, User
+from app.routes.editor.common import CHANGED_MEANWHILE, form_version
 from app.templating import render
 
 router = APIRouter(
@@ -80,10 +81,25 @@ def deleted_stages(request: Request, session: SessionDep, user: CurrentAdmin) ->
 
 
 @router.post("/stages/{stage_id}/restore")
-def restore_stage(stage_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+def restore_stage(
+    stage_id: int,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    version: Annotated[str, Form()] = "",
+) -> Response:
+    """Restore the deleted version the admin saw; a stage changed meanwhile is a 409."""
     stage = session.get(Stage, stage_id)
     if stage is None:
         raise HTTPException(status_code=404, detail="No such stage")
-    writes.restore_deleted_stage(session, stage=stage, actor=admin.email, user_id=admin.id)
+    try:
+        writes.restore_deleted_stage(
+            session,
+            stage=stage,
+            expected_version=form_version(version),
+            actor=admin.email,
+            user_id=admin.id,
+        )
+    except writes.Conflict:
+        raise HTTPException(status_code=409, detail=CHANGED_MEANWHILE) from None
     session.commit()
     return RedirectResponse("/admin/deleted", status_code=303)

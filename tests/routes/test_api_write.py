@@ -780,7 +780,14 @@ def test_unknown_records_are_404(
 def test_deleted_stages_are_404(
     client: TestClient, session: Session, auth: dict[str, str], stage: Stage
 ) -> None:
-    writes.delete_stage(session, stage=stage, actor="admin", user_id=None, reason="duplicate")
+    writes.delete_stage(
+        session,
+        stage=stage,
+        expected_version=stage.version,
+        actor="admin",
+        user_id=None,
+        reason="duplicate",
+    )
     session.commit()
     headers = auth | {"If-Match": f'"stage-{stage.id}-v2"'}
     assert client.get(f"/api/v1/stages/{stage.id}", headers=auth).status_code == 404

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app import accounts, forms, importer
+from app import accounts, forms, importer, writes
 from app.models import Revision, Stage
 from tests.editing import csrf_token, make_user, post_form, sign_in
 from tests.factories import make_exchange, stage_data
@@ -975,7 +975,12 @@ def test_soft_delete_then_admin_restore(
     editor: TestClient, session: Session, client: TestClient
 ) -> None:
     make_exchange(session, stage_data())
-    deleted = post_form(editor, "/editor/stages/1", "/editor/stages/1/delete", {"reason": "dup"})
+    form = parse(editor.get("/editor/stages/1").text).select_one("form.danger-zone")
+    assert form is not None
+    version = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}["version"]
+    deleted = post_form(
+        editor, "/editor/stages/1", "/editor/stages/1/delete", {"reason": "dup", "version": version}
+    )
     assert deleted.status_code == 303
     assert public_people(editor) == [0, 0]
     assert editor.get("/editor/stages/1").status_code == 404
@@ -985,8 +990,54 @@ def test_soft_delete_then_admin_restore(
         assert texts(parse(admin.get("/admin/deleted").text), ".editor-stages li")[0].startswith(
             SLUG
         )
-        post_form(admin, "/admin/deleted", "/admin/stages/1/restore", {})
+        restore = parse(admin.get("/admin/deleted").text).select_one(".editor-stages form")
+        assert restore is not None
+        fields = {i["name"]: i["value"] for i in restore.select("input[type=hidden]")}
+        assert fields["version"] == "2"
+        post_form(admin, "/admin/deleted", "/admin/stages/1/restore", {"version": "2"})
     assert public_people(editor) == [390, 390]
+
+
+def test_deleting_a_stage_another_editor_just_corrected_is_refused(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data())
+    seen = "1"  # the version on the delete form this editor opened
+    stage = session.get(Stage, 1)
+    assert stage is not None
+    corrected = stage_data((271, 120), (270, 120))
+    writes.update_stage(
+        session, stage=stage, data=corrected, expected_version=1, actor="other@example.org",
+        reason="Kyiv's corrected figure",
+    )  # fmt: skip
+    session.commit()
+
+    refused = post_form(
+        editor, "/editor/stages/1", "/editor/stages/1/delete", {"reason": "dup", "version": seen}
+    )
+
+    assert refused.status_code == 409
+    assert "reload" in refused.text
+    session.expire_all()
+    stored = session.get(Stage, 1)
+    assert stored is not None
+    assert (stored.deleted_at, stored.version) == (None, 2)
+    assert public_people(editor) == [391, 390]
+
+
+def test_restoring_a_stage_changed_since_the_admin_saw_it_is_refused(
+    editor: TestClient, session: Session, client: TestClient
+) -> None:
+    make_exchange(session, stage_data())
+    post_form(editor, "/editor/stages/1", "/editor/stages/1/delete", {"version": "1"})
+    make_user(session, "boss@example.org", role="admin")
+    with TestClient(client.app) as admin:
+        sign_in(admin, "boss@example.org")
+        stale = post_form(admin, "/admin/deleted", "/admin/stages/1/restore", {"version": "1"})
+        missing = post_form(admin, "/admin/deleted", "/admin/stages/1/restore", {})
+
+    assert (stale.status_code, missing.status_code) == (409, 400)
+    assert public_people(editor) == [0, 0]
 
 
 def test_drafts_stay_out_of_public_view(editor: TestClient, session: Session) -> None:

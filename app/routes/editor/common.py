@@ -31,6 +31,9 @@ def stage_or_404(session: Session, stage_id: int) -> Stage:
     return stage
 
 
+CHANGED_MEANWHILE = "The stage changed since you opened it; reload it to see what changed."
+
+
 def form_version(raw: str) -> int:
     try:
         return int(raw)

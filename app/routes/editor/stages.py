@@ -13,6 +13,7 @@ from app import crud, forms, tally, writes
 from app.deps import CurrentEditor, SessionDep
 from app.models import Exchange, ReleaseIn, Revision, Stage, StageCreate, User
 from app.routes.editor.common import (
+    CHANGED_MEANWHILE,
     Submitted,
     exchange_or_404,
     form_version,
@@ -372,14 +373,24 @@ def delete_stage(
     stage_id: int,
     session: SessionDep,
     user: CurrentEditor,
+    version: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    """Delete the version of the stage the editor saw: a stage corrected meanwhile is a 409."""
     stage = stage_or_404(session, stage_id)
     exchange = session.get(Exchange, stage.exchange_id)
     assert exchange is not None
-    writes.delete_stage(
-        session, stage=stage, actor=user.email, user_id=user.id, reason=reason or None
-    )
+    try:
+        writes.delete_stage(
+            session,
+            stage=stage,
+            expected_version=form_version(version),
+            actor=user.email,
+            user_id=user.id,
+            reason=reason or None,
+        )
+    except writes.Conflict:
+        raise HTTPException(status_code=409, detail=CHANGED_MEANWHILE) from None
     session.commit()
     return RedirectResponse(f"/editor/exchanges/{exchange.slug}?saved=1", status_code=303)
 
