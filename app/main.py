@@ -34,7 +34,7 @@ MACHINE_SUFFIXES = (".atom", ".csv", ".json", ".svg", ".png", ".js")
 MAX_BODY_BYTES = 1024 * 1024
 # Paths that take larger bodies: the CSV upload of the import page, with room for the form
 # around a file just too big, so that its editor reads why beside the field rather than a 413.
-BODY_ALLOWANCES = {"/editor/import": editor.MAX_IMPORT_BYTES + 1024 * 1024}
+BODY_ALLOWANCES = {"/editor/import": editor.MAX_IMPORT_BODY_BYTES}
 SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 
 

@@ -19,6 +19,11 @@ from app.templating import render
 router = APIRouter(default_response_class=HTMLResponse)
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+# The confirmation sends the checked file back base64-encoded, a third larger, in a form field.
+MAX_CHECKED_FIELD_BYTES = (MAX_IMPORT_BYTES + 2) // 3 * 4 + 1024
+# Either post, with room for the rest of the form: the body limit of this route, here and in
+# the shipped nginx config (deploy/nginx.conf, which tests/test_nginx.py checks against it).
+MAX_IMPORT_BODY_BYTES = 8 * 1024 * 1024
 
 
 @router.get("/import")
@@ -36,7 +41,7 @@ def checks_own_csrf(scope: Scope) -> bool:
 
 async def _uploaded(request: Request) -> AsyncIterator[FormData]:
     """The posted form, its uploaded file closed once the import is done."""
-    async with request.form() as form:
+    async with request.form(max_part_size=MAX_CHECKED_FIELD_BYTES) as form:
         yield form
 
 
