@@ -14,16 +14,22 @@ counts. The goal: each cached answer at 0.8 or more of the bare route of its siz
 
 nginx: deploy/nginx.conf (run by tests/served.py as in the tests) in front of one worker, the
 widget answered from nginx's cache beside a static file of the same size from the same nginx.
+
+Import: one worker on the bundled data; the latency of /healthz and the widget, one request after
+another, first with nothing else running (the reference, in the same run), then while an editor's
+5 MB CSV dry run is being checked. The goal: under 100 ms during the import.
 """
 
 import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +46,7 @@ from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests/served.py runs the app and nginx for the tests and here
+from tests.editor_session import EditorSession, add_editor, large_import  # noqa: E402
 from tests.served import (  # noqa: E402
     fetch,
     free_port,
@@ -344,6 +351,46 @@ def bench_nginx(seconds: int) -> list[str]:
     return lines
 
 
+# ---- an import beside readers ---------------------------------------------------------------
+
+IMPORT_GOAL_MS = 100
+
+
+def _latencies(url: str, count: int, keep_going: Callable[[], bool] = lambda: True) -> list[float]:
+    found = []
+    while len(found) < count and keep_going():
+        start = time.perf_counter()
+        fetch(url)
+        found.append((time.perf_counter() - start) * 1000)
+    return found
+
+
+def bench_import() -> list[str]:
+    """/healthz and the widget, alone and during a 5 MB import dry run, on one worker."""
+    lines = ["during a 5 MB import | requests | median ms | max ms"]
+    with tempfile.TemporaryDirectory(prefix="swaptally-bench-") as folder:
+        database_url = seeded_sqlite(Path(folder))
+        email = add_editor(database_url)
+        with running_app(database_url, Path(folder)) as app:
+            body = large_import(fetch(f"{app.base}/api/v1/stages.csv")[2].decode())
+            editor = EditorSession(app.base, email)
+            for path in ("/healthz", EMBED):
+                alone = _latencies(app.base + path, 50)
+                lines.append(f"{path}, nothing else running | {_spread(alone)}")
+            for path in ("/healthz", EMBED):
+                with editor.importing(body) as answered:
+                    during = _latencies(app.base + path, 10_000, lambda: not answered.is_set())
+                lines.append(f"{path}, during the import | {_spread(during)}")
+    lines.append(f"goal: under {IMPORT_GOAL_MS} ms during the import")
+    return lines
+
+
+def _spread(latencies: list[float]) -> str:
+    if not latencies:
+        return "0 | - | -"
+    return f"{len(latencies)} | {statistics.median(latencies):.1f} | {max(latencies):.1f}"
+
+
 def _figures(measure: Measure) -> list[str]:
     if measure.rps is None:
         return [measure.problem or "no figures", "-"]
@@ -353,9 +400,11 @@ def _figures(measure: Measure) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per endpoint")
-    parser.add_argument("--only", choices=("pages", "embeds", "nginx"), help="run one part only")
+    parser.add_argument(
+        "--only", choices=("pages", "embeds", "nginx", "import"), help="run one part only"
+    )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and args.only != "import":
         raise SystemExit("bench: wrk not found (`make bench` installs it: scripts/system-deps wrk)")
     if args.only in (None, "pages"):
         (small_exchanges, small_stages), (large_exchanges, large_stages) = SIZES
@@ -381,6 +430,10 @@ def main() -> None:
             " deploy/nginx.conf in front of one uvicorn worker"
         )
         for line in nginx:
+            say(line)
+    if args.only in (None, "import"):
+        say()
+        for line in bench_import():
             say(line)
 
 
