@@ -10,19 +10,24 @@ import secrets
 from dataclasses import dataclass
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from app.i18n import N_
-from app.models import ApiToken, LoginAttempt, Role, User, UserSession, utcnow
+from app.models import ApiToken, LoginThrottle, Role, User, UserSession, UTCDateTime, utcnow
 
 SESSION_IDLE = dt.timedelta(hours=8)
 SESSION_TOUCH_EVERY = dt.timedelta(minutes=1)
 ATTEMPT_WINDOW = dt.timedelta(minutes=15)
-MAX_ATTEMPTS_PER_ACCOUNT = 5
+MAX_ATTEMPTS_PER_ACCOUNT = 5  # from browsers the account never signed in on
+MAX_ATTEMPTS_PER_DEVICE = 5  # from each browser it did (its device cookie)
 MAX_ATTEMPTS_PER_CLIENT = 20
+DEVICE_LIFETIME = dt.timedelta(days=365)
 TOKEN_PREFIX = "st_"
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1000
+MAX_EMAIL_LENGTH = 320
 
 _hasher = PasswordHash.recommended()  # argon2id with the library's current parameters
 # Verifying against this keeps a wrong email as slow as a wrong password.
@@ -50,13 +55,12 @@ def normalise_email(email: str) -> str:
 
 def create_user(session: Session, *, email: str, password: str, role: Role) -> User:
     email = normalise_email(email)
-    if "@" not in email or len(email) > 320:
+    if "@" not in email or len(email) > MAX_EMAIL_LENGTH:
         raise AccountError("email", "enter an email address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+    password_hash = _password_hash(password, "password")
     if session.scalar(select(col(User.id)).where(col(User.email) == email)) is not None:
         raise AccountError("email", "a user with this email exists already")
-    user = User(email=email, password_hash=_hasher.hash(password), role=role)
+    user = User(email=email, password_hash=password_hash, role=role)
     session.add(user)
     session.flush()
     return user
@@ -102,33 +106,149 @@ class SignInResult:
     limited: bool = False
 
 
-def _recent_failures(session: Session, key: str, now: dt.datetime) -> int:
-    query = select(func.count()).where(
-        col(LoginAttempt.key) == key, col(LoginAttempt.at) > now - ATTEMPT_WINDOW
+def throttle_key(kind: str, value: str) -> str:
+    """The counter's key: a digest, so that no email or address is too long for the column."""
+    return _digest(f"{kind}:{value}")
+
+
+def _take_attempt(session: Session, key: str, now: dt.datetime) -> int:
+    """Count one attempt against `key` and return how many its window holds now.
+
+    One statement (an upsert that returns the row), so two workers can never both read 4 and
+    both go on: the database hands out 5 and 6. A window older than ATTEMPT_WINDOW starts over.
+    """
+    table = LoginThrottle.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    expired = table.c.window_started_at <= now - ATTEMPT_WINDOW
+    upsert = (
+        insert.values(key=key, attempts=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "attempts": case((expired, 1), else_=table.c.attempts + 1),
+                "window_started_at": case(
+                    (expired, literal(now, UTCDateTime())), else_=table.c.window_started_at
+                ),
+            },
+        )
+        .returning(table.c.attempts)
     )
-    return int(session.scalar(query) or 0)
+    return int(session.execute(upsert).scalar_one())
 
 
-def sign_in(session: Session, *, email: str, password: str, client: str) -> SignInResult:
-    """Check a password, counting failures per account and per client address."""
+def _forget_expired(session: Session, now: dt.datetime) -> None:
+    session.execute(
+        delete(LoginThrottle).where(col(LoginThrottle.window_started_at) <= now - ATTEMPT_WINDOW)
+    )
+
+
+def new_device_token(user: User) -> str:
+    """What the device cookie holds (signed by the caller): whose it is, and which device."""
+    return f"{user.id}:{secrets.token_urlsafe(16)}"
+
+
+def device_is_known(device: str | None, user: User | None) -> bool:
+    """Whether `device` (an unsigned device cookie) is one this user signed in on before."""
+    return user is not None and device is not None and device.split(":", 1)[0] == str(user.id)
+
+
+def sign_in(
+    session: Session, *, email: str, password: str, client: str, device: str | None = None
+) -> SignInResult:
+    """Check a password within the limits, counting each attempt before it is checked.
+
+    A browser the account signed in on before (`device`, its unsigned device cookie) has an
+    allowance of its own, as OWASP's device cookies do: strangers' failures against the account
+    never lock its editor out there. Every attempt also counts against the client's address.
+    The counters are committed before the (slow) password check, so every worker sees them.
+    """
     now = utcnow()
-    account_key, client_key = f"account:{normalise_email(email)}", f"client:{client}"
-    if (
-        _recent_failures(session, account_key, now) >= MAX_ATTEMPTS_PER_ACCOUNT
-        or _recent_failures(session, client_key, now) >= MAX_ATTEMPTS_PER_CLIENT
-    ):
+    email = normalise_email(email)
+    user = get_user_by_email(session, email) if len(email) <= MAX_EMAIL_LENGTH else None
+    first_key, first_limit = (
+        (throttle_key("device", device or ""), MAX_ATTEMPTS_PER_DEVICE)
+        if device_is_known(device, user)
+        else (throttle_key("account", email), MAX_ATTEMPTS_PER_ACCOUNT)
+    )
+    client_key = throttle_key("client", client)
+    # End the read, so the counting starts a write transaction of its own: SQLite cannot turn
+    # a read that another worker's write has overtaken into a write (it fails at once).
+    session.commit()
+    counts = (_take_attempt(session, first_key, now), _take_attempt(session, client_key, now))
+    session.commit()
+    if counts[0] > first_limit or counts[1] > MAX_ATTEMPTS_PER_CLIENT:
         return SignInResult(None, N_("too many attempts; try again in 15 minutes"), limited=True)
-    user = get_user_by_email(session, email)
     valid = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not valid or not user.is_active:
-        session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < now - ATTEMPT_WINDOW))
-        session.add_all(
-            [LoginAttempt(key=account_key, at=now), LoginAttempt(key=client_key, at=now)]
-        )
+        _forget_expired(session, now)
         session.commit()
         return SignInResult(None, N_("wrong email or password"))
-    session.execute(delete(LoginAttempt).where(col(LoginAttempt.key) == account_key))
+    # A success forgives the account's (or device's) failures, and gives the client back its try.
+    session.execute(delete(LoginThrottle).where(col(LoginThrottle.key) == first_key))
+    session.execute(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.key) == client_key, col(LoginThrottle.attempts) > 0)
+        .values(attempts=col(LoginThrottle.attempts) - 1)
+    )
     return SignInResult(user)
+
+
+# ---- changing passwords ------------------------------------------------------------------
+
+
+def _password_hash(password: str, field: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(field, f"use at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(field, f"use at most {MAX_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def change_password(
+    session: Session, *, user: User, current: str, new: str, again: str, keep_session: str
+) -> None:
+    """A signed-in user's new password; every other session of theirs ends.
+
+    The current password is required (a borrowed, unlocked browser must not be enough) and its
+    checks are limited like sign-ins, so a session cannot be used to guess it.
+    """
+    new_hash = _password_hash(new, "new_password")
+    if again != new:
+        raise AccountError("new_password_again", "the two new passwords differ")
+    now = utcnow()
+    attempts = _take_attempt(session, throttle_key("password", str(user.id)), now)
+    session.commit()
+    if attempts > MAX_ATTEMPTS_PER_ACCOUNT:
+        raise AccountError("current_password", "too many attempts; try again in 15 minutes")
+    if not _hasher.verify(current, user.password_hash):
+        raise AccountError("current_password", "wrong password")
+    session.execute(
+        delete(LoginThrottle).where(
+            col(LoginThrottle.key) == throttle_key("password", str(user.id))
+        )
+    )
+    user.password_hash = new_hash
+    session.add(user)
+    session.execute(
+        delete(UserSession).where(
+            col(UserSession.user_id) == user.id,
+            col(UserSession.token_hash) != _digest(keep_session),
+        )
+    )
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    """An administrator's (or the CLI's) reset: the new password, every session of the user
+    ended, and the account's sign-in limit lifted so they can use it at once."""
+    user.password_hash = _password_hash(password, "password")
+    session.add(user)
+    session.execute(delete(UserSession).where(col(UserSession.user_id) == user.id))
+    session.execute(
+        delete(LoginThrottle).where(
+            col(LoginThrottle.key) == throttle_key("account", normalise_email(user.email))
+        )
+    )
 
 
 # ---- browser sessions --------------------------------------------------------------------

@@ -69,6 +69,12 @@ def _refused(error: accounts.AccountError) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 @cli.command("create-user")
 def create_user(
     email: Annotated[str, typer.Argument(help="The user's email address; they sign in with it.")],
@@ -78,10 +84,7 @@ def create_user(
     ] = False,
 ) -> None:
     """Add a user who can sign in to the editor (asks for the password twice, hidden)."""
-    if password_stdin:
-        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     with _migrated_session("user") as session:
         try:
             user = accounts.create_user(session, email=email, password=password, role=role)
@@ -89,6 +92,28 @@ def create_user(
             raise _refused(error) from None
         session.commit()
         typer.echo(f"Created {user.role} {user.email}.")
+
+
+@cli.command("set-password")
+def set_password(
+    email: Annotated[str, typer.Argument(help="The email address the user signs in with.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
+    ] = False,
+) -> None:
+    """Give a user a new password (asks twice, hidden): every session of theirs ends and their
+    sign-in limit is lifted. For a forgotten password, or an admin locked out."""
+    with _migrated_session("user") as session:
+        user = accounts.get_user_by_email(session, email)
+        if user is None:
+            typer.echo(f"Error: email: no user {email.strip()!r}.", err=True)
+            raise typer.Exit(1)
+        try:
+            accounts.set_password(session, user=user, password=_read_password(password_stdin))
+        except accounts.AccountError as error:
+            raise _refused(error) from None
+        session.commit()
+        typer.echo(f"New password set for {user.email}; their sessions have ended.")
 
 
 @cli.command("create-token")

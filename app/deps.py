@@ -13,6 +13,7 @@ from app.models import User
 from app.timeline import FilterError, TimelineFilters
 
 SESSION_COOKIE = "swaptally_session"
+DEVICE_COOKIE = "swaptally_device"
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -57,6 +58,20 @@ class SignInRequired(Exception):
 def session_signer(request: Request) -> Signer:
     signer: Signer = request.app.state.session_signer
     return signer
+
+
+def device_signer(request: Request) -> Signer:
+    """Signs device cookies, with a salt of their own: a session cookie is never a device's."""
+    secret = request.app.state.settings.signing_secret()
+    return Signer(secret, salt="swaptally.device")
+
+
+def current_device(request: Request) -> str | None:
+    """This browser's device cookie (accounts.new_device_token), if it carries our signature."""
+    try:
+        return device_signer(request).unsign(request.cookies.get(DEVICE_COOKIE, "")).decode()
+    except BadSignature:
+        return None
 
 
 def current_user(request: Request, session: SessionDep) -> User | None:

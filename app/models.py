@@ -154,15 +154,17 @@ class ApiToken(SQLModel, table=True):
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class LoginAttempt(SQLModel, table=True):
-    """A failed sign-in, counted per account and per client address across all workers."""
+class LoginThrottle(SQLModel, table=True):
+    """Sign-in attempts in the current 15-minute window, per key (an account, a client address
+    or a known device, SHA-256 hex so no email or header is too long for it). One row per key,
+    raised by a single upsert before the password is checked, so no two workers both get in
+    under the limit."""
 
-    __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    __tablename__ = "login_throttle"
 
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=400)
-    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    key: str = Field(primary_key=True, max_length=64)
+    attempts: int
+    window_started_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 # ---- conflicts and parties ---------------------------------------------------------------

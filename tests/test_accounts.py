@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from app import accounts
-from app.models import User, UserSession
+from app.models import LoginThrottle, User, UserSession
 
 PASSWORD = "correct horse battery"
 
@@ -115,3 +115,17 @@ def test_end_session_and_roles(session: Session, editor: User) -> None:
     assert [(u.email, u.role) for u in accounts.list_users(session)] == [
         ("ed@example.org", "admin")
     ]
+
+
+@pytest.mark.parametrize("length", [320, 393, 5000])
+def test_an_over_long_email_or_client_address_never_overflows_the_key(
+    session: Session, editor: User, length: int
+) -> None:
+    email, client = "x" * (length - 12) + "@example.org", "203.0.113.7, " * (length // 14)
+    for _ in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT):
+        wrong = accounts.sign_in(session, email=email, password="x", client=client)
+        assert (wrong.user, wrong.limited) == (None, False)
+    assert accounts.sign_in(session, email=email, password="x", client=client).limited
+    keys = session.scalars(select(LoginThrottle.key)).all()
+    assert sorted(len(key) for key in keys) == [64, 64]
+    assert accounts.sign_in(session, email=editor.email, password=PASSWORD, client="c").user

@@ -1,4 +1,4 @@
-"""swaptally create-user and create-token on a real, migrated SQLite file."""
+"""swaptally create-user, set-password and create-token on a real, migrated SQLite file."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,6 +141,73 @@ def test_create_token_needs_a_name(runner: CliRunner) -> None:
 def test_account_commands_need_a_migrated_database() -> None:
     result = CliRunner().invoke(
         cli, ["create-user", "ed@example.org", "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert (result.exit_code, result.output) == (
+        1,
+        "No schema yet: run `swaptally migrate` first.\n",
+    )
+
+
+NEW = "a new and longer passphrase"
+
+
+def set_password(runner: CliRunner, email: str, password: str = NEW) -> tuple[int, str]:
+    result = runner.invoke(cli, ["set-password", email, "--password-stdin"], input=password + "\n")
+    return result.exit_code, result.output
+
+
+def test_set_password_replaces_it_and_ends_every_session(
+    runner: CliRunner, session: Session
+) -> None:
+    create_user(runner, "ed@example.org")
+    user = accounts.get_user_by_email(session, "ed@example.org")
+    assert user is not None
+    browser = accounts.start_session(session, user=user)
+    session.commit()
+    assert set_password(runner, "ED@example.org") == (
+        0,
+        "New password set for ed@example.org; their sessions have ended.\n",
+    )
+    session.expire_all()
+    assert accounts.session_user(session, browser) is None
+    assert (
+        accounts.sign_in(session, email="ed@example.org", password=PASSWORD, client="t").user
+        is None
+    )
+    assert accounts.sign_in(session, email="ed@example.org", password=NEW, client="t").user
+
+
+def test_set_password_asks_twice_hidden(runner: CliRunner, session: Session) -> None:
+    create_user(runner, "ed@example.org")
+    typed = f"{NEW}\nsomething else\n{NEW}\n{NEW}\n"
+    result = runner.invoke(cli, ["set-password", "ed@example.org"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert NEW not in result.output
+    assert "do not match" in result.output
+    assert accounts.sign_in(session, email="ed@example.org", password=NEW, client="t").user
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("who@example.org", NEW, "Error: email: no user 'who@example.org'.\n"),
+        ("ed@example.org", "short", "Error: password: use at least 10 characters.\n"),
+        ("ed@example.org", "", "Error: password: use at least 10 characters.\n"),
+        ("ed@example.org", "x" * 1001, "Error: password: use at most 1000 characters.\n"),
+    ],
+)
+def test_set_password_refuses_bad_input(
+    runner: CliRunner, session: Session, email: str, password: str, message: str
+) -> None:
+    create_user(runner, "ed@example.org")
+    assert set_password(runner, email, password) == (1, message)
+    assert accounts.sign_in(session, email="ed@example.org", password=PASSWORD, client="t").user
+
+
+@pytest.mark.usefixtures("sqlite_url")
+def test_set_password_needs_a_migrated_database() -> None:
+    result = CliRunner().invoke(
+        cli, ["set-password", "ed@example.org", "--password-stdin"], input=NEW + "\n"
     )
     assert (result.exit_code, result.output) == (
         1,

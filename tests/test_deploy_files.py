@@ -1,6 +1,7 @@
 """The image and compose files, checked without Docker: the Compose specification's schema,
 hadolint, and how the pieces connect to each other and to the app."""
 
+import ipaddress
 import re
 import subprocess
 import sys
@@ -109,3 +110,16 @@ def test_the_image_holds_every_folder_the_app_reads() -> None:
     }
     assert sources - allowed == set()
     assert all((PROJECT_ROOT / source).exists() for source in sources)
+
+
+def test_the_app_believes_forwarded_headers_from_nginx_alone() -> None:
+    """Not "*": whoever else reaches the app must not choose its own address for the limits."""
+    spec = compose()
+    proxy_address = spec["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    [subnet] = spec["networks"]["default"]["ipam"]["config"]
+    assert ipaddress.ip_address(proxy_address) in ipaddress.ip_network(subnet["subnet"])
+    assert spec["services"]["app"]["environment"]["FORWARDED_ALLOW_IPS"] == proxy_address
+    nginx = (PROJECT_ROOT / "deploy/nginx.conf").read_text(encoding="utf-8")
+    assert "$proxy_add_x_forwarded_for" not in nginx  # a client's own header is never passed on
+    assert nginx.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2
+    assert nginx.count("proxy_set_header X-Real-IP $remote_addr;") == 2

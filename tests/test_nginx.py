@@ -1,6 +1,7 @@
 """deploy/nginx.conf, run by Debian's nginx in front of a real app process: widgets come from
 its cache, an edit shows once max-age has passed, stale copies stand in while the app is down,
-and everything the app does not mark cacheable passes straight through."""
+everything the app does not mark cacheable passes straight through, and no client chooses the
+address that sign-in limits count."""
 
 import datetime as dt
 import re
@@ -11,14 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError
 
+import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session
 
 from app import crud
+from app.accounts import MAX_ATTEMPTS_PER_CLIENT
 from app.db import make_engine
 from app.routes.editor import MAX_IMPORT_BODY_BYTES
 from tests.factories import add_stage, stage_data
+from tests.html import parse
 from tests.needs import unavailable
 from tests.served import (
     SHIPPED_NGINX_CONF,
@@ -173,3 +177,20 @@ def test_the_import_pages_upload_limit_is_the_apps_through_nginx(stack: Stack) -
     assert within != 413  # the app answered (it wants a signed-in editor)
     assert (beyond, elsewhere) == (413, 413)
     assert b"larger than 5 MB" in page
+
+
+def test_a_client_cannot_choose_its_own_address_for_the_sign_in_limit(stack: Stack) -> None:
+    """nginx sets X-Forwarded-For to the address it saw, so a client that sends its own (a new
+    one each time) is still one client to the limit; the app believes nginx alone."""
+    with httpx2.Client(base_url=stack.nginx.base) as browser:
+        field = parse(browser.get("/login").text).select_one('input[name="csrftoken"]')
+        assert field is not None
+
+        def sign_in(attempt: int) -> int:
+            form = {"email": f"u{attempt}@example.org", "password": "guess"}
+            spoofed = {"X-Forwarded-For": f"198.51.100.{attempt}", "X-Real-IP": "203.0.113.9"}
+            form["csrftoken"] = str(field["value"])
+            return browser.post("/login", data=form, headers=spoofed).status_code
+
+        statuses = [sign_in(attempt) for attempt in range(MAX_ATTEMPTS_PER_CLIENT + 1)]
+    assert statuses == [400] * MAX_ATTEMPTS_PER_CLIENT + [429]

@@ -1,4 +1,4 @@
-"""Administration, /admin: users and their roles, and deleted stages to restore."""
+"""Administration, /admin: users, their roles and passwords, and deleted stages to restore."""
 
 from typing import Annotated
 
@@ -59,9 +59,7 @@ def change_user(
     active: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Change a role, or deactivate (signing the user out everywhere at once) or reactivate."""
-    target = session.get(User, user_id)
-    if target is None:
-        raise HTTPException(status_code=404, detail="No such user")
+    target = _user_or_404(session, user_id)
     if target.id == admin.id and (active == "0" or (role and role != "admin")):
         raise HTTPException(status_code=400, detail="You cannot demote or deactivate yourself.")
     if role is not None:
@@ -70,6 +68,50 @@ def change_user(
         accounts.deactivate(session, user=target)
     elif active == "1":
         accounts.reactivate(session, user=target)
+    session.commit()
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+def _user_or_404(session: SessionDep, user_id: int) -> User:
+    target = session.get(User, user_id)
+    if target is None:
+        raise HTTPException(status_code=404, detail="No such user")
+    return target
+
+
+@router.get("/users/{user_id}/password")
+def password_page(
+    request: Request, user_id: int, session: SessionDep, admin: CurrentAdmin
+) -> Response:
+    """The form for a new password for someone who forgot theirs (one's own: /editor/password,
+    which asks for the current one and keeps this session)."""
+    target = _user_or_404(session, user_id)
+    if target.id == admin.id:
+        return RedirectResponse("/editor/password", status_code=303)
+    context = {"user": admin, "person": target, "form": SimpleForm()}
+    return render(request, "admin/password.html", context)
+
+
+@router.post("/users/{user_id}/password")
+def set_password(
+    request: Request,
+    user_id: int,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    # No length limit here: accounts words a too-long password beside its field.
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Set a user's password, ending every session of theirs and lifting their sign-in limit."""
+    target = _user_or_404(session, user_id)
+    if target.id == admin.id:
+        return RedirectResponse("/editor/password", status_code=303)
+    try:
+        accounts.set_password(session, user=target, password=password)
+    except accounts.AccountError as refused:
+        session.rollback()
+        form = SimpleForm({}, {refused.field: str(refused)})
+        context = {"user": admin, "person": target, "form": form}
+        return render(request, "admin/password.html", context, status_code=400)
     session.commit()
     return RedirectResponse("/admin/users", status_code=303)
 

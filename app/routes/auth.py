@@ -8,7 +8,15 @@ from itsdangerous import BadSignature
 from starlette.responses import Response
 
 from app import accounts
-from app.deps import SESSION_COOKIE, CurrentUser, SessionDep, session_signer
+from app.deps import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    CurrentUser,
+    SessionDep,
+    current_device,
+    device_signer,
+    session_signer,
+)
 from app.templating import render
 
 router = APIRouter(default_response_class=HTMLResponse, tags=["editors"])
@@ -32,12 +40,14 @@ def login_form(request: Request, user: CurrentUser, next: str | None = None) -> 
 def login(
     request: Request,
     session: SessionDep,
-    email: Annotated[str, Form(max_length=320)] = "",
+    # No length limit on the email: an over-long one is a wrong sign-in, and counted as one.
+    email: Annotated[str, Form()] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/editor",
 ) -> Response:
     client = request.client.host if request.client else "unknown"
-    result = accounts.sign_in(session, email=email, password=password, client=client)
+    device = current_device(request)
+    result = accounts.sign_in(session, email=email, password=password, client=client, device=device)
     if result.user is None:
         context = {"next": _safe_next(next), "errors": {"password": result.error}, "email": email}
         status = 429 if result.limited else 400
@@ -53,7 +63,23 @@ def login(
         secure=request.app.state.settings.secure_cookies,
         max_age=int(accounts.SESSION_IDLE.total_seconds()),
     )
+    if not accounts.device_is_known(device, result.user):
+        _remember_device(request, response, accounts.new_device_token(result.user))
     return response
+
+
+def _remember_device(request: Request, response: Response, device: str) -> None:
+    """The device cookie: this browser keeps an allowance of its own for this account, so
+    strangers' wrong passwords cannot lock its editor out (it outlives the session on purpose,
+    and the logout leaves it)."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_signer(request).sign(device).decode(),
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+        max_age=int(accounts.DEVICE_LIFETIME.total_seconds()),
+    )
 
 
 @router.post("/logout")

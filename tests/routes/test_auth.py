@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.editing import PASSWORD, csrf_token, make_user, sign_in
+from tests.editing import PASSWORD, csrf_token, make_user, post_form, sign_in
 from tests.html import parse, text
 
 PUBLIC_PREFIXES = (
@@ -134,3 +134,50 @@ def test_admins_get_in(client: TestClient, session: Session, path: str) -> None:
     make_user(session, "boss@example.org", role="admin")
     sign_in(client, "boss@example.org")
     assert client.get(path).status_code == 200
+
+
+def test_strangers_failures_never_lock_out_an_editor_on_a_known_device(
+    client: TestClient, session: Session
+) -> None:
+    make_user(session, "ed@example.org")
+    assert sign_in(client, "ed@example.org").status_code == 303  # this browser is now known
+    post_form(client, "/editor", "/logout", {})
+    with TestClient(client.app) as stranger:
+        refused = [sign_in(stranger, "ed@example.org", "guess").status_code for _ in range(6)]
+        assert refused == [400] * 5 + [429]
+        assert sign_in(stranger, "ed@example.org", PASSWORD).status_code == 429
+    assert sign_in(client, "ed@example.org").status_code == 303  # the editor's own allowance
+
+
+def test_a_known_device_keeps_a_limit_of_its_own(client: TestClient, session: Session) -> None:
+    make_user(session, "ed@example.org")
+    sign_in(client, "ed@example.org")
+    post_form(client, "/editor", "/logout", {})
+    assert [sign_in(client, "ed@example.org", "guess").status_code for _ in range(6)] == [
+        *[400] * 5,
+        429,
+    ]
+    assert sign_in(client, "ed@example.org").status_code == 429
+
+
+def test_a_forged_or_anothers_device_cookie_gets_no_allowance(
+    client: TestClient, session: Session
+) -> None:
+    make_user(session, "ed@example.org")
+    make_user(session, "other@example.org")
+    sign_in(client, "other@example.org")  # a device of the other account
+    post_form(client, "/editor", "/logout", {})
+    with TestClient(client.app) as stranger:
+        for _ in range(5):
+            sign_in(stranger, "ed@example.org", "guess")
+    assert sign_in(client, "ed@example.org").status_code == 429
+    client.cookies.set("swaptally_device", "1:forged")
+    assert sign_in(client, "ed@example.org").status_code == 429
+
+
+def test_an_over_long_email_is_a_counted_failed_sign_in(client: TestClient) -> None:
+    email = "x" * 2000 + "@example.org"
+    statuses = [sign_in(client, email, "guess").status_code for _ in range(6)]
+    assert statuses == [400] * 5 + [429]
+    first = sign_in(client, "y" * 2000 + "@example.org", "guess")
+    assert text(parse(first.text).select_one("#error-password")) == "wrong email or password"

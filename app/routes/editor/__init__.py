@@ -1,5 +1,6 @@
 """The editors' side, /editor: exchanges, terms, stages and official totals entered, corrected,
-previewed and recorded; CSV imports; personal API tokens. One module per resource.
+previewed and recorded; CSV imports; personal API tokens; one's own password. One module per
+resource.
 
 Every route needs a signed-in editor (this router's dependency, which every part's routes get);
 admins may do everything editors do.
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from app.deps import require_editor
-from app.routes.editor import conflicts, exchanges, imports, stages, tokens
+from app.routes.editor import conflicts, exchanges, imports, password, stages, tokens
 from app.routes.editor.imports import MAX_IMPORT_BODY_BYTES, MAX_IMPORT_BYTES, checks_own_csrf
 
 router = APIRouter(
@@ -20,7 +21,7 @@ router = APIRouter(
 )
 # "/editor" itself: a path of the parent, which a part without a prefix cannot have.
 router.add_api_route("", exchanges.editor_home, methods=["GET"], name="editor_home")
-for part in (exchanges, stages, conflicts, imports, tokens):
+for part in (exchanges, stages, conflicts, imports, tokens, password):
     router.include_router(part.router)
 
 __all__ = ["MAX_IMPORT_BODY_BYTES", "MAX_IMPORT_BYTES", "checks_own_csrf", "router"]
