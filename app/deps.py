@@ -12,7 +12,7 @@ from app.db import iter_session
 from app.models import User
 from app.timeline import FilterError, TimelineFilters
 
-SESSION_COOKIE = "swaptally_session"
+SESSION_COOKIE = "swaptally_session"  # `__Host-swaptally_session` behind https
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -59,9 +59,14 @@ def session_signer(request: Request) -> Signer:
     return signer
 
 
+def session_cookie_name(request: Request) -> str:
+    name: str = request.app.state.settings.cookie_name(SESSION_COOKIE)
+    return name
+
+
 def current_user(request: Request, session: SessionDep) -> User | None:
     """The signed-in user of this browser, if any (the cookie is signed, the token hashed)."""
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(session_cookie_name(request))
     if not cookie:
         return None
     try:

@@ -8,7 +8,7 @@ from itsdangerous import BadSignature
 from starlette.responses import Response
 
 from app import accounts
-from app.deps import SESSION_COOKIE, CurrentUser, SessionDep, session_signer
+from app.deps import CurrentUser, SessionDep, session_cookie_name, session_signer
 from app.templating import render
 
 router = APIRouter(default_response_class=HTMLResponse, tags=["editors"])
@@ -46,7 +46,7 @@ def login(
     session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie_name(request),
         session_signer(request).sign(token).decode(),
         httponly=True,
         samesite="lax",
@@ -58,12 +58,18 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep) -> Response:
-    cookie = request.cookies.get(SESSION_COOKIE, "")
+    cookie = request.cookies.get(session_cookie_name(request), "")
     try:
         accounts.end_session(session, session_signer(request).unsign(cookie).decode())
         session.commit()
     except BadSignature:
         pass  # a missing or forged cookie: nothing to end
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    # With the attributes it was set with: a `__Host-` cookie is only replaced by a Secure one.
+    response.delete_cookie(
+        session_cookie_name(request),
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
     return response

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from app.deps import require_editor
 from app.routes.editor import conflicts, exchanges, imports, stages, tokens
-from app.routes.editor.imports import MAX_IMPORT_BYTES, checks_own_csrf
+from app.routes.editor.imports import MAX_IMPORT_BYTES
 
 router = APIRouter(
     prefix="/editor",
@@ -23,4 +23,4 @@ router.add_api_route("", exchanges.editor_home, methods=["GET"], name="editor_ho
 for part in (exchanges, stages, conflicts, imports, tokens):
     router.include_router(part.router)
 
-__all__ = ["MAX_IMPORT_BYTES", "checks_own_csrf", "router"]
+__all__ = ["MAX_IMPORT_BYTES", "router"]
