@@ -12,7 +12,7 @@ from app.db import iter_session
 from app.models import User
 from app.timeline import FilterError, TimelineFilters
 
-SESSION_COOKIE = "swaptally_session"
+SESSION_COOKIE = "swaptally_session"  # `__Host-swaptally_session` behind https
 DEVICE_COOKIE = "swaptally_device"
 
 
@@ -69,14 +69,23 @@ def device_signer(request: Request) -> Signer:
 def current_device(request: Request) -> str | None:
     """This browser's device cookie (accounts.new_device_token), if it carries our signature."""
     try:
-        return device_signer(request).unsign(request.cookies.get(DEVICE_COOKIE, "")).decode()
+        return (
+            device_signer(request)
+            .unsign(request.cookies.get(request.app.state.settings.cookie_name(DEVICE_COOKIE), ""))
+            .decode()
+        )
     except BadSignature:
         return None
 
 
+def session_cookie_name(request: Request) -> str:
+    name: str = request.app.state.settings.cookie_name(SESSION_COOKIE)
+    return name
+
+
 def current_user(request: Request, session: SessionDep) -> User | None:
     """The signed-in user of this browser, if any (the cookie is signed, the token hashed)."""
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(session_cookie_name(request))
     if not cookie:
         return None
     try:

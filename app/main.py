@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
-from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -20,8 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import logs
 from app.caching import HttpCache
+from app.csrf import PRE_SESSION_COOKIE, CsrfProtection
 from app.db import make_engine
-from app.deps import SignInRequired
+from app.deps import SESSION_COOKIE, SignInRequired
 from app.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from app.ops import register_ops
 from app.routes import admin, api, api_write, auth, editor, embed, feeds, public
@@ -79,16 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_ops(app)  # before the other middleware, so its request metrics see the route
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(SignInRequired, _sign_in_first)
-    # Outermost last. Double-submit CSRF tokens on every state-changing request from a browser;
-    # requests with a Bearer token carry no cookie authority and are exempt (asgi-csrf does that
-    # itself). The body limit comes before it, since it reads a form's whole body.
+    # Outermost last. The body limit comes before the CSRF check, which reads a form's body.
     app.add_middleware(
-        asgi_csrf,
-        signing_secret=settings.signing_secret(),
-        always_protect={"/login"},
-        skip_if_scope=editor.checks_own_csrf,
-        cookie_secure=settings.secure_cookies,
-        cookie_samesite="Lax",
+        CsrfProtection,
+        secret=settings.signing_secret(),
+        session_cookie=settings.cookie_name(SESSION_COOKIE),
+        pre_session_cookie=settings.cookie_name(PRE_SESSION_COOKIE),
+        secure=settings.secure_cookies,
+        base_url=settings.base_url,
+        error_response=error_response,
     )
     app.add_middleware(
         BodySizeLimit,

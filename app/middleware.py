@@ -1,5 +1,6 @@
 """Pure ASGI middleware: security headers, request ids with an access log and the 500 answer,
-and a limit on request bodies. Pure ASGI because embeds are served hot and must stay cheap."""
+and a limit on request bodies. Pure ASGI because embeds are served hot and must stay cheap.
+The CSRF check is app/csrf.py."""
 
 import logging
 import time
@@ -17,6 +18,9 @@ from app import logs
 ErrorResponder = Callable[[Request, int, str], Response]
 
 FRAMEABLE_PREFIXES = ("/embed/", "/embed.js")
+# Pages for one signed-in person (a new API token, CSRF tokens, unpublished drafts) or for signing
+# in: no browser history, proxy or CDN may keep them, whatever the answer.
+PRIVATE_PATHS = ("/editor", "/admin", "/login", "/logout")
 # Scripts, styles and everything else from our origin only; no plugins, no <base> tricks.
 # A route that needs more (the embed widget's hashes, the API docs) sets its own policy.
 CSP = (
@@ -33,8 +37,13 @@ def _header(name: str, value: str) -> tuple[bytes, bytes]:
     return name.lower().encode("latin-1"), value.encode("latin-1")
 
 
+def is_private_path(path: str) -> bool:
+    return any(path == private or path.startswith(private + "/") for private in PRIVATE_PATHS)
+
+
 class SecurityHeaders:
-    """Adds each header the response does not set itself: only embeds may be framed, by anyone."""
+    """Adds each header the response does not set itself: only embeds may be framed, by anyone;
+    private pages may not be stored."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
@@ -50,12 +59,17 @@ class SecurityHeaders:
             _header("X-Frame-Options", "DENY"),
             _header("Content-Security-Policy", CSP.format(ancestors="'none'")),
         ]
+        self.private = [*self.unframed, _header("Cache-Control", "no-store")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        defaults = self.framed if scope["path"].startswith(FRAMEABLE_PREFIXES) else self.unframed
+        path: str = scope["path"]
+        if path.startswith(FRAMEABLE_PREFIXES):
+            defaults = self.framed
+        else:
+            defaults = self.private if is_private_path(path) else self.unframed
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -133,7 +147,7 @@ class BodySizeLimit:
     """Refuses a request body over the limit with 413: at once by its Content-Length, else by
     counting the bytes as they stream in (a chunked upload declares no length).
 
-    It must sit outside the CSRF check, which reads a form's whole body to find its token.
+    It must sit outside the CSRF check, which may read a form's whole body to find its token.
     """
 
     def __init__(

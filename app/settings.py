@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
 
+    def cookie_name(self, name: str) -> str:
+        """Behind https, `__Host-`: browsers then accept the cookie only if it is Secure, for
+        the whole site and no domain, so a sibling subdomain or plain http cannot plant it."""
+        return f"__Host-{name}" if self.secure_cookies else name
+
     def signing_secret(self) -> str:
         """SECRET_KEY; in development without one, a random key kept in ./var/secret_key so
         sessions survive a restart."""

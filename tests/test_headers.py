@@ -1,6 +1,7 @@
 """Security headers: a Content-Security-Policy on every answer (scripts from our origin only, no
-framing but embeds), nosniff, Referrer-Policy, HSTS behind https; and pages that such a policy
-does not break (no inline script, style or event handler)."""
+framing but embeds), nosniff, Referrer-Policy, HSTS behind https, no-store on editor, admin and
+sign-in answers; and pages that such a policy does not break (no inline script, style or event
+handler)."""
 
 import base64
 import hashlib
@@ -21,7 +22,7 @@ from starlette.routing import Route
 from app.main import create_app
 from app.middleware import SecurityHeaders
 from app.settings import PROJECT_ROOT, Settings
-from tests.editing import make_user, sign_in
+from tests.editing import csrf_token, make_user, sign_in
 from tests.factories import make_exchange, stage_data
 from tests.html import parse
 
@@ -134,6 +135,42 @@ def test_api_docs_allow_their_assets_and_inline_script_by_hash_only(client: Test
     assert "'unsafe-eval'" not in sources
     assert csp["frame-ancestors"] == "'none'"
     assert client.get("/redoc").status_code == 404  # it would need fonts and workers from afar
+
+
+# ---- private pages are never stored ----------------------------------------------------
+
+
+PRIVATE_PAGES = [*EDITOR_PAGES, "/editor/import", "/editor/no-such-page", "/admin/deleted"]
+
+
+@pytest.mark.parametrize("path", [*PRIVATE_PAGES, "/login"])
+def test_editor_admin_and_sign_in_pages_are_not_stored(admin_client: TestClient, path: str) -> None:
+    response = admin_client.get(path, follow_redirects=False)
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_page_that_shows_a_new_api_token_is_not_stored(admin_client: TestClient) -> None:
+    token = csrf_token(admin_client, "/editor/tokens")
+    response = admin_client.post("/editor/tokens", data={"name": "script", "csrftoken": token})
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_sign_in_answers_and_refusals_are_not_stored(client: TestClient, session: Session) -> None:
+    make_user(session, "ed@example.org")
+    answers = [
+        client.get("/editor", follow_redirects=False),  # the redirect to /login
+        client.post("/login", data={"email": "ed@example.org"}),  # no token: 403
+        sign_in(client, "ed@example.org", "wrong password"),  # 400
+        sign_in(client, "ed@example.org"),  # 303, with the session cookie
+    ]
+    assert [answer.status_code for answer in answers] == [303, 403, 400, 303]
+    assert [answer.headers["cache-control"] for answer in answers] == ["no-store"] * 4
+
+
+def test_public_pages_keep_their_caching(client: TestClient) -> None:
+    assert "cache-control" not in client.get("/").headers
+    assert "no-store" not in client.get("/api/v1/exchanges").headers["cache-control"]
 
 
 # ---- pages that a strict policy does not break --------------------------------------------

@@ -10,11 +10,11 @@ from starlette.responses import Response
 from app import accounts
 from app.deps import (
     DEVICE_COOKIE,
-    SESSION_COOKIE,
     CurrentUser,
     SessionDep,
     current_device,
     device_signer,
+    session_cookie_name,
     session_signer,
 )
 from app.templating import render
@@ -56,7 +56,7 @@ def login(
     session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie_name(request),
         session_signer(request).sign(token).decode(),
         httponly=True,
         samesite="lax",
@@ -73,7 +73,7 @@ def _remember_device(request: Request, response: Response, device: str) -> None:
     strangers' wrong passwords cannot lock its editor out (it outlives the session on purpose,
     and the logout leaves it)."""
     response.set_cookie(
-        DEVICE_COOKIE,
+        request.app.state.settings.cookie_name(DEVICE_COOKIE),
         device_signer(request).sign(device).decode(),
         httponly=True,
         samesite="lax",
@@ -84,12 +84,18 @@ def _remember_device(request: Request, response: Response, device: str) -> None:
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep) -> Response:
-    cookie = request.cookies.get(SESSION_COOKIE, "")
+    cookie = request.cookies.get(session_cookie_name(request), "")
     try:
         accounts.end_session(session, session_signer(request).unsign(cookie).decode())
         session.commit()
     except BadSignature:
         pass  # a missing or forged cookie: nothing to end
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    # With the attributes it was set with: a `__Host-` cookie is only replaced by a Secure one.
+    response.delete_cookie(
+        session_cookie_name(request),
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
     return response

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from app.deps import require_editor
 from app.routes.editor import conflicts, exchanges, imports, password, stages, tokens
-from app.routes.editor.imports import MAX_IMPORT_BODY_BYTES, MAX_IMPORT_BYTES, checks_own_csrf
+from app.routes.editor.imports import MAX_IMPORT_BODY_BYTES, MAX_IMPORT_BYTES
 
 router = APIRouter(
     prefix="/editor",
@@ -24,4 +24,4 @@ router.add_api_route("", exchanges.editor_home, methods=["GET"], name="editor_ho
 for part in (exchanges, stages, conflicts, imports, tokens, password):
     router.include_router(part.router)
 
-__all__ = ["MAX_IMPORT_BODY_BYTES", "MAX_IMPORT_BYTES", "checks_own_csrf", "router"]
+__all__ = ["MAX_IMPORT_BODY_BYTES", "MAX_IMPORT_BYTES", "router"]

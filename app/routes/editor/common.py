@@ -2,6 +2,7 @@
 they were sent, and the lists their menus offer."""
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -43,10 +44,11 @@ def form_version(raw: str) -> int:
         ) from None
 
 
-async def submitted_form(request: Request) -> FormData:
+async def submitted_form(request: Request) -> AsyncIterator[FormData]:
     """The posted form, read here so that the handler can be a plain `def` (run off the event
-    loop): it does database work."""
-    return await request.form()
+    loop): it does database work. Closed afterwards: a multipart post may carry files."""
+    async with request.form() as form:
+        yield form
 
 
 Submitted = Annotated[FormData, Depends(submitted_form)]

@@ -1,17 +1,15 @@
 """CSV import: a dry run of an uploaded file first, then the import of exactly what it checked."""
 
 import base64
-import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
-from starlette.types import Scope
 
-from app import importer
+from app import csrf, importer
 from app.deps import CurrentEditor, SessionDep
 from app.i18n import N_
 from app.templating import render
@@ -31,14 +29,6 @@ def import_page(request: Request, user: CurrentEditor) -> Response:
     return render(request, "editor/import.html", {"user": user})
 
 
-def checks_own_csrf(scope: Scope) -> bool:
-    """The upload's multipart form, whose CSRF field this route checks itself: asgi-csrf 0.11
-    cannot parse multipart bodies with the python-multipart releases that have security fixes."""
-    headers: dict[bytes, bytes] = dict(scope.get("headers") or [])
-    multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
-    return multipart and scope["path"] == "/editor/import"
-
-
 async def _uploaded(request: Request) -> AsyncIterator[FormData]:
     """The posted form, its uploaded file closed once the import is done."""
     async with request.form(max_part_size=MAX_CHECKED_FIELD_BYTES) as form:
@@ -56,9 +46,7 @@ def import_upload(
     checked (sent back base64-encoded: form encoding would turn the newlines inside quoted cells
     into CRLF and make the import differ from its check). A plain `def`: a 5 MB import runs off
     the event loop."""
-    expected = request.scope["csrftoken"]()  # the signed cookie's token, as asgi-csrf compares
-    if not secrets.compare_digest(str(form.get("csrftoken", "")), expected):
-        raise HTTPException(status_code=403, detail="The form's CSRF token is missing or stale.")
+    csrf.check_form(request, form)  # in app.csrf.ROUTE_CHECKED_FORMS: the middleware defers
     upload, checked = form.get("file"), form.get("checked")
     apply = isinstance(checked, str) and bool(checked)
     context: dict[str, Any] = {"user": user}

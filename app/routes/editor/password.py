@@ -8,7 +8,7 @@ from itsdangerous import BadSignature
 from starlette.responses import Response
 
 from app import accounts
-from app.deps import SESSION_COOKIE, CurrentEditor, SessionDep, session_signer
+from app.deps import CurrentEditor, SessionDep, session_cookie_name, session_signer
 from app.forms import SimpleForm
 from app.templating import render
 
@@ -18,7 +18,11 @@ router = APIRouter(default_response_class=HTMLResponse)
 def _this_session(request: Request) -> str:
     """The token of the session making the request: the one session the change keeps."""
     try:
-        return session_signer(request).unsign(request.cookies.get(SESSION_COOKIE, "")).decode()
+        return (
+            session_signer(request)
+            .unsign(request.cookies.get(session_cookie_name(request), ""))
+            .decode()
+        )
     except BadSignature:  # the editor dependency has checked it already
         return ""
 
