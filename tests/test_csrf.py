@@ -267,8 +267,8 @@ def test_cookies_get_the_host_prefix_behind_https(
     signed_in = sign_in(https_client, "ed@example.org")
     assert signed_in.status_code == 303
     cookies = set_cookies(signed_in)
-    assert list(cookies) == ["__Host-swaptally_session"]
-    for line in (pre_session, cookies["__Host-swaptally_session"]):
+    assert list(cookies) == ["__Host-swaptally_session", "__Host-swaptally_device"]
+    for line in (pre_session, *cookies.values()):
         attributes = {part.strip().lower() for part in line.split(";")[1:]}
         assert {"secure", "path=/", "httponly", "samesite=lax"} <= attributes
         assert not any(attribute.startswith("domain") for attribute in attributes)
