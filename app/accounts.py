@@ -14,7 +14,15 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
 from app.i18n import N_
-from app.models import ApiToken, LoginAttempt, Role, User, UserSession, utcnow
+from app.models import (
+    ApiToken,
+    LoginAttempt,
+    Role,
+    User,
+    UserSession,
+    character_problem,
+    utcnow,
+)
 
 SESSION_IDLE = dt.timedelta(hours=8)
 SESSION_TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -50,10 +58,12 @@ def normalise_email(email: str) -> str:
 
 def create_user(session: Session, *, email: str, password: str, role: Role) -> User:
     email = normalise_email(email)
-    if "@" not in email or len(email) > 320:
+    if "@" not in email or len(email) > 320 or character_problem(email):
         raise AccountError("email", "enter an email address")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+    if (problem := character_problem(password)) is not None:
+        raise AccountError("password", problem)
     if session.scalar(select(col(User.id)).where(col(User.email) == email)) is not None:
         raise AccountError("email", "a user with this email exists already")
     user = User(email=email, password_hash=_hasher.hash(password), role=role)
@@ -111,6 +121,10 @@ def _recent_failures(session: Session, key: str, now: dt.datetime) -> int:
 
 def sign_in(session: Session, *, email: str, password: str, client: str) -> SignInResult:
     """Check a password, counting failures per account and per client address."""
+    if character_problem(email) or character_problem(password):
+        # No account has such an email or password (they are refused when set), and the
+        # database could not even be asked (PostgreSQL refuses NUL).
+        return SignInResult(None, N_("wrong email or password"))
     now = utcnow()
     account_key, client_key = f"account:{normalise_email(email)}", f"client:{client}"
     if (
@@ -178,6 +192,8 @@ def create_token(session: Session, *, user: User, name: str) -> tuple[ApiToken, 
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError("name", "give the token a name of up to 100 characters")
+    if (problem := character_problem(name)) is not None:
+        raise AccountError("name", problem)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain))
     session.add(token)
