@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from app import accounts, crud, writes
-from app.deps import CurrentAdmin, SessionDep, require_admin
+from app.deps import CurrentAdmin, RowId, SessionDep, require_admin
 from app.forms import SimpleForm
 from app.models import Role, Stage, User
 from app.templating import render
@@ -51,7 +51,7 @@ def add_user(
 
 @router.post("/users/{user_id}")
 def change_user(
-    user_id: int,
+    user_id: RowId,
     session: SessionDep,
     admin: CurrentAdmin,
     role: Annotated[Role | None, Form()] = None,
@@ -80,7 +80,7 @@ def deleted_stages(request: Request, session: SessionDep, user: CurrentAdmin) ->
 
 
 @router.post("/stages/{stage_id}/restore")
-def restore_stage(stage_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+def restore_stage(stage_id: RowId, session: SessionDep, admin: CurrentAdmin) -> Response:
     stage = session.get(Stage, stage_id)
     if stage is None:
         raise HTTPException(status_code=404, detail="No such stage")
