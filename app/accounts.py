@@ -15,7 +15,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from app.i18n import N_
-from app.models import ApiToken, LoginThrottle, Role, User, UserSession, UTCDateTime, utcnow
+from app.models import (
+    ApiToken,
+    LoginThrottle,
+    Role,
+    User,
+    UserSession,
+    UTCDateTime,
+    character_problem,
+    utcnow,
+)
 
 SESSION_IDLE = dt.timedelta(hours=8)
 SESSION_TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -55,7 +64,7 @@ def normalise_email(email: str) -> str:
 
 def create_user(session: Session, *, email: str, password: str, role: Role) -> User:
     email = normalise_email(email)
-    if "@" not in email or len(email) > MAX_EMAIL_LENGTH:
+    if "@" not in email or len(email) > MAX_EMAIL_LENGTH or character_problem(email):
         raise AccountError("email", "enter an email address")
     password_hash = _password_hash(password, "password")
     if session.scalar(select(col(User.id)).where(col(User.email) == email)) is not None:
@@ -163,6 +172,10 @@ def sign_in(
     never lock its editor out there. Every attempt also counts against the client's address.
     The counters are committed before the (slow) password check, so every worker sees them.
     """
+    if character_problem(email) or character_problem(password):
+        # No account has such an email or password (they are refused when set), and the
+        # database could not even be asked (PostgreSQL refuses NUL).
+        return SignInResult(None, N_("wrong email or password"))
     now = utcnow()
     email = normalise_email(email)
     user = get_user_by_email(session, email) if len(email) <= MAX_EMAIL_LENGTH else None
@@ -202,6 +215,8 @@ def _password_hash(password: str, field: str) -> str:
         raise AccountError(field, f"use at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise AccountError(field, f"use at most {MAX_PASSWORD_LENGTH} characters")
+    if (problem := character_problem(password)) is not None:
+        raise AccountError(field, problem)
     return _hasher.hash(password)
 
 
@@ -298,6 +313,8 @@ def create_token(session: Session, *, user: User, name: str) -> tuple[ApiToken, 
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError("name", "give the token a name of up to 100 characters")
+    if (problem := character_problem(name)) is not None:
+        raise AccountError("name", problem)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain))
     session.add(token)

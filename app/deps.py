@@ -3,13 +3,13 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from itsdangerous import BadSignature, Signer
 from sqlmodel import Session
 
 from app import accounts
 from app.db import iter_session
-from app.models import User
+from app.models import MAX_STORED_INT, User
 from app.timeline import FilterError, TimelineFilters
 
 SESSION_COOKIE = "swaptally_session"  # `__Host-swaptally_session` behind https
@@ -21,6 +21,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# A row's id in a path: one the database can hold, else no such row (404 on pages, 422 in the
+# API), never a query the database refuses.
+RowId = Annotated[int, Path(ge=1, le=MAX_STORED_INT)]
 
 
 def timeline_filters(

@@ -213,9 +213,13 @@ def import_csv(
     if "side" not in header or any(name in header for name in PARTY_COLUMNS):
         missing += [name for name in PARTY_COLUMNS if name not in header]
     repeated = sorted({name for name in header if name and header.count(name) > 1})
-    if missing or repeated:
-        problem = "missing required column(s)" if missing else "repeated column(s)"
-        names = ", ".join(missing or repeated)
+    unnamed = [str(number) for number, name in enumerate(header, 1) if not name]
+    if missing or repeated or unnamed:
+        if missing or repeated:
+            problem = "missing required column(s)" if missing else "repeated column(s)"
+        else:
+            problem = "column(s) without a name in the header, numbered from 1"
+        names = ", ".join(missing or repeated or unnamed)
         report.entries.append(
             ImportEntry((1,), "", "", "refused", f"{problem}: {names}; nothing imported", names)
         )
@@ -252,7 +256,14 @@ def _read(text: str) -> tuple[list[str], list[_Row]]:
                 continue  # blank lines, and rows a spreadsheet left empty
             if not header:
                 header = [name.strip() for name in record]
-            elif len(record) != len(header):
+                while header and not header[-1]:
+                    header.pop()  # a spreadsheet's trailing empty column
+                continue
+            if len(record) > len(header) and not any(
+                cell.strip() for cell in record[len(header) :]
+            ):
+                record = record[: len(header)]  # that column's cells, left empty
+            if len(record) != len(header):
                 rows.append(_Row(start, {"": f"{len(record)} cells, the header has {len(header)}"}))
             else:
                 rows.append(_Row(start, dict(zip(header, map(undefuse, record), strict=True))))

@@ -3,6 +3,7 @@ error bodies."""
 
 import base64
 import hashlib
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     register_ops(app)  # before the other middleware, so its request metrics see the route
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(SignInRequired, _sign_in_first)
     # Outermost last. The body limit comes before the CSRF check, which reads a form's body.
     app.add_middleware(
@@ -130,6 +134,36 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     response = error_response(request, exc.status_code, exc.detail)
     response.headers.update(exc.headers or {})
     return response
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, naming each field, for any input: a body may hold what JSON cannot say
+    back (1e309 reads as infinity, NaN, lone surrogates that UTF-8 cannot encode), so such an
+    error echoes its input as JSON text, escaped, rather than failing to render. A page whose
+    path names no row there can be (an id past the database's integers) is a 404 page."""
+    assert isinstance(exc, RequestValidationError)
+    in_path = any(error["loc"][:1] == ("path",) for error in exc.errors())
+    if in_path and not is_machine_path(request.url.path):
+        return error_response(request, 404, "Not Found")
+    return JSONResponse({"detail": [_renderable(error) for error in exc.errors()]}, 422)
+
+
+def _renderable(error: Any) -> Any:
+    error = jsonable_encoder(error)
+    try:
+        json.dumps(error, ensure_ascii=False, allow_nan=False).encode()
+    except (ValueError, UnicodeEncodeError):
+        return {
+            "type": error["type"],
+            "loc": [_escaped(part) for part in error["loc"]],
+            "msg": _escaped(error["msg"]),
+            "input": json.dumps(error.get("input"), default=str),  # ASCII: escapes surrogates
+        }
+    return error
+
+
+def _escaped(value: Any) -> Any:
+    return value.encode(errors="backslashreplace").decode() if isinstance(value, str) else value
 
 
 def _allowed_methods(request: Request, exc: StarletteHTTPException) -> str:

@@ -2,12 +2,18 @@
 
 import datetime as dt
 import re
-from collections import deque
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -733,7 +739,20 @@ class TotalsPublic(SQLModel):
 # ---- write schemas -----------------------------------------------------------------------
 
 MAX_COUNT = 100_000  # more than this in one release or claim is not plausible
+MAX_STORED_INT = 2**31 - 1  # PostgreSQL's integer: an id or count past it cannot be stored
 EARLIEST_DATE = dt.date(2014, 1, 1)  # the swaps tracked here start in 2014
+PLANNED_AHEAD = dt.timedelta(days=366)  # terms may take effect up to a year from now
+# How many of one thing a write may list: more is not an exchange, it is an attack (and the
+# editor's forms show at most this many rows of one kind).
+MAX_ITEMS = 50
+MAX_MEDIATORS = 20
+MAX_CATEGORIES = 20
+MAX_STAGES = 1000  # an exchange's stages, given with it
+# Text no column should hold: NUL (PostgreSQL refuses it, and the export and import lose it),
+# other control characters and lone surrogates (UTF-8 cannot encode them). Multi-line text
+# keeps tab, line feed and carriage return.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+MULTI_LINE_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def latest_plausible_date() -> dt.date:
@@ -751,7 +770,68 @@ def _plausible_day(day: dt.date | None) -> dt.date | None:
     return day
 
 
-Count = int | None
+def _plausible_plan(day: dt.date | None) -> dt.date | None:
+    """A day the deal's terms take effect: like any other, but it may be planned ahead."""
+    if day is None:
+        return day
+    if day < EARLIEST_DATE:
+        raise ValueError("swaps tracked here start in 2014")
+    if day > utcnow().date() + PLANNED_AHEAD:
+        raise ValueError("cannot be more than a year ahead")
+    return day
+
+
+def character_problem(text: str, *, multi_line: bool = False) -> str | None:
+    """What makes `text` unfit to store, if anything: the rule for every text field, of the
+    write schemas below and of the account forms alike."""
+    if "\x00" in text:
+        return "cannot contain NUL characters"
+    if (MULTI_LINE_CONTROL_CHARACTERS if multi_line else CONTROL_CHARACTERS).search(text):
+        return "cannot contain control characters"
+    return None
+
+
+# Fields whose text may span lines (tab, line feed and carriage return are kept, or become
+# spaces where the field says so); every other text field is one line.
+MULTI_LINE_FIELDS = frozenset(
+    {"notes", "disputed_reason", "description", "summary", "summary_uk", "note", "reason"}
+    | {"publisher", "announcer", "speaks_for", "claim"}
+)
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    if isinstance(value, dict):
+        return [key for key in value if isinstance(key, str)]
+    return []
+
+
+class WriteSchema(SQLModel):
+    """What every write schema checks of its text: no character a column cannot hold
+    (`character_problem`), in each field, its list items and its keys. Checked after the
+    field's own type and length, so that their messages stay pydantic's."""
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "url":
+            return value  # SourceCreate checks its own, after the scheme
+        multi_line = info.field_name in MULTI_LINE_FIELDS
+        for text in _texts(value):
+            if (problem := character_problem(text, multi_line=multi_line)) is not None:
+                raise PydanticCustomError("invalid_character", problem)
+        return value
+
+
+# Strict: JSON's true, 1.5 or "5" is no count (pydantic would store true as 1).
+Whole = Annotated[int, Strict()]
+Count = Whole | None
+PlausibleDay = Annotated[dt.date, AfterValidator(_plausible_day)]
+PlannedDay = Annotated[dt.date, AfterValidator(_plausible_plan)]
+Mediator = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 def _people_sum(people: int | None, info: ValidationInfo) -> int | None:
@@ -768,7 +848,7 @@ def _people_sum(people: int | None, info: ValidationInfo) -> int | None:
     return people
 
 
-class FigureIn(SQLModel):
+class FigureIn(WriteSchema):
     """Figures in the release shape, with every rule a count must keep (one place for all)."""
 
     received_by: str = Field(min_length=1, max_length=120)
@@ -808,8 +888,16 @@ class FigureIn(SQLModel):
 class ReleaseIn(FigureIn):
     released_by: str = Field(min_length=1, max_length=120)
     outside_deal: bool = False
-    categories: dict[str, int] = Field(default_factory=dict)
-    date: dt.date | None = None
+    categories: dict[str, Whole] = Field(default_factory=dict)
+    date: PlausibleDay | None = None
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _few_categories(cls, categories: Any) -> Any:
+        """Counted before each is read: twenty thousand are refused without reading them."""
+        if isinstance(categories, dict) and len(categories) > MAX_CATEGORIES:
+            raise ValueError(f"at most {MAX_CATEGORIES} categories")
+        return categories
 
     @field_validator("categories")
     @classmethod
@@ -817,14 +905,11 @@ class ReleaseIn(FigureIn):
         for name, value in categories.items():
             if not 0 < len(name) <= 60:
                 raise ValueError("a category name has 1 to 60 characters")
+            if ";" in name:  # the CSV export separates categories with it
+                raise ValueError("a category name cannot contain ';'")
             if not 0 <= value <= MAX_COUNT:
                 raise ValueError(f"category {name!r} must be from 0 to {MAX_COUNT}")
         return categories
-
-    @field_validator("date")
-    @classmethod
-    def _plausible(cls, day: dt.date | None) -> dt.date | None:
-        return _plausible_day(day)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReleaseIn":
@@ -837,27 +922,46 @@ class ReleaseIn(FigureIn):
         return self
 
 
-class SourceCreate(SQLModel):
+class SourceCreate(WriteSchema):
     url: str = Field(max_length=2000)
+    # Line breaks are allowed here, and become spaces (below).
     publisher: str = Field(min_length=1, max_length=200)
     announcer: str | None = Field(default=None, max_length=200)
     speaks_for: str | None = Field(default=None, max_length=120)
-    published_at: dt.date | None = None
+    published_at: PlausibleDay | None = None
     claim: str = Field(default="", max_length=2000)
-    figures: list[FigureIn] = Field(default_factory=list)
+    figures: list[FigureIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _trimmed(cls, url: Any) -> Any:
+        return url.strip() if isinstance(url, str) else url
 
     @field_validator("url")
     @classmethod
     def _http_only(cls, url: str) -> str:
-        """Only http(s); the scheme is stored in lower case ("HTTPS://x" becomes "https://x")."""
-        url = url.strip()
+        """Only http(s); the scheme is stored in lower case ("HTTPS://x" becomes "https://x").
+        No whitespace inside: the CSV export lists a stage's URLs separated by spaces."""
         parts = urlsplit(url)
         scheme = parts.scheme  # urlsplit lowercases it, and drops characters browsers ignore
         # The address must start with that scheme as typed: "\x01java\tscript:" never sneaks in.
         literal = url[: len(scheme)].lower() == scheme
         if scheme not in ("http", "https") or not parts.netloc or not literal:
             raise ValueError("must be an http:// or https:// address")
+        if any(character.isspace() for character in url):
+            raise ValueError("an address cannot contain spaces or line breaks")
+        if (problem := character_problem(url)) is not None:
+            raise PydanticCustomError("invalid_character", problem)
         return scheme + url[len(scheme) :]
+
+    @field_validator("publisher", "announcer", "speaks_for")
+    @classmethod
+    def _not_a_list(cls, text: str | None) -> str | None:
+        """The CSV export lists a stage's publishers, announcers and whom they speak for
+        separated by "; ": one inside a value would split it on import."""
+        if text is not None and "; " in " ".join(text.split()):
+            raise ValueError("cannot contain '; ' (the CSV export separates sources with it)")
+        return text
 
     @field_validator("publisher", "claim")
     @classmethod
@@ -872,7 +976,7 @@ class SourceCreate(SQLModel):
         return " ".join(text.split()) or None if text is not None else None
 
 
-class StageSideCreate(SQLModel):
+class StageSideCreate(WriteSchema):
     """The first API's stage side: what side `key` received (its figures become a release)."""
 
     key: SideKey
@@ -893,31 +997,25 @@ class StageSideCreate(SQLModel):
         return self
 
 
-class StageCreate(SQLModel):
+class StageCreate(WriteSchema):
     """A stage, from the form, the CSV importer and the JSON API alike: `releases`, or the first
     API's `sides` for a two-party exchange. A `status` of disputed marks it disputed by hand; the
     others are ignored, since status is derived."""
 
-    date: dt.date
+    date: PlausibleDay
     status: StageStatus | None = None
     disputed_reason: str | None = Field(default=None, max_length=2000)
     notes: str = Field(default="", max_length=10000)
     published: bool = True
-    releases: list[ReleaseIn] | None = None
+    releases: list[ReleaseIn] | None = Field(default=None, max_length=MAX_ITEMS)
     # Validated even when left out, so that a stage with neither shape names the field.
     sides: list[StageSideCreate] | None = Field(
         default=None, schema_extra={"validate_default": True}
     )
     # Validated even when left out, so that a published stage without sources names the field.
     sources: list[SourceCreate] = Field(
-        default_factory=list, schema_extra={"validate_default": True}
+        default_factory=list, max_length=MAX_ITEMS, schema_extra={"validate_default": True}
     )
-
-    @field_validator("date")
-    @classmethod
-    def _plausible(cls, day: dt.date) -> dt.date:
-        _plausible_day(day)
-        return day
 
     @field_validator("sides")
     @classmethod
@@ -954,49 +1052,52 @@ class StageCreate(SQLModel):
 MARKED_DISPUTED = "Marked disputed by an editor"
 
 
-class ExchangeSideCreate(SQLModel):
+MAX_TARGET = 10 * MAX_COUNT  # what a whole deal may promise one party
+
+
+class TargetCounts(WriteSchema):
+    """A target's counts, in a terms version or on the first API's side; null is unknown."""
+
+    people: Count = Field(default=None, ge=0, le=MAX_TARGET)
+    military: Count = Field(default=None, ge=0, le=MAX_TARGET)
+    civilian: Count = Field(default=None, ge=0, le=MAX_TARGET)
+    remains: Count = Field(default=None, ge=0, le=MAX_TARGET)
+
+
+class ExchangeSideCreate(WriteSchema):
     key: SideKey
     name: str = Field(min_length=1, max_length=120)
-    target: Counts = Field(default_factory=Counts)
-
-    @field_validator("target")
-    @classmethod
-    def _targets_non_negative(cls, target: Counts) -> Counts:
-        for name, value in target.model_dump().items():
-            if value is not None and value < 0:
-                raise ValueError(f"target {name} cannot be negative")
-        return target
+    target: TargetCounts = Field(default_factory=TargetCounts)
 
 
-class ConflictIn(SQLModel):
+class ConflictIn(WriteSchema):
     slug: str = Field(min_length=1, max_length=120)
     name: str = Field(min_length=1, max_length=200)
     name_uk: str | None = Field(default=None, max_length=200)
 
 
-class PartyIn(SQLModel):
+class PartyIn(WriteSchema):
     slug: str = Field(min_length=1, max_length=120)
     name: str | None = Field(default=None, min_length=1, max_length=120)
     name_uk: str | None = Field(default=None, max_length=120)
-    official_number: int | None = Field(default=None, gt=0)
+    official_number: Whole | None = Field(default=None, gt=0, le=MAX_COUNT)
 
 
-class TargetIn(SQLModel):
+class TargetIn(TargetCounts):
     received_by: str = Field(min_length=1, max_length=120)
-    people: Count = Field(default=None, ge=0, le=10 * MAX_COUNT)
-    military: Count = Field(default=None, ge=0, le=10 * MAX_COUNT)
-    civilian: Count = Field(default=None, ge=0, le=10 * MAX_COUNT)
-    remains: Count = Field(default=None, ge=0, le=10 * MAX_COUNT)
     qualifier: Qualifier = "exact"
 
 
-class TermsIn(SQLModel):
-    effective: dt.date | None = None
+MAX_PLANNED_STAGES = 1000
+
+
+class TermsIn(WriteSchema):
+    effective: PlannedDay | None = None
     kind: TermsKind = "original"
-    planned_stages: int | None = Field(default=None, gt=0, le=1000)
+    planned_stages: Whole | None = Field(default=None, gt=0, le=MAX_PLANNED_STAGES)
     note: str = Field(default="", max_length=10000)
-    targets: list[TargetIn] = Field(default_factory=list)
-    sources: list[SourceCreate] = Field(default_factory=list)
+    targets: list[TargetIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+    sources: list[SourceCreate] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @field_validator("targets")
     @classmethod
@@ -1007,7 +1108,7 @@ class TermsIn(SQLModel):
         return targets
 
 
-class ExchangeCreate(SQLModel):
+class ExchangeCreate(WriteSchema):
     """An exchange in the v2 shape (`conflict`, `parties`, `terms`), or the first API's (`sides`
     a and b with names and targets, `planned_stages`): both are stored the same way."""
 
@@ -1018,17 +1119,17 @@ class ExchangeCreate(SQLModel):
     summary: str | None = Field(default=None, max_length=20000)
     summary_uk: str | None = Field(default=None, max_length=20000)
     status: ExchangeStatus = "announced"
-    agreed_on: dt.date | None = None
+    agreed_on: PlausibleDay | None = None
     venue: str | None = Field(default=None, max_length=300)
-    mediators: list[str] = Field(default_factory=list)
-    planned_stages: int | None = Field(default=None, gt=0)
+    mediators: list[Mediator] = Field(default_factory=list, max_length=MAX_MEDIATORS)
+    planned_stages: Whole | None = Field(default=None, gt=0, le=MAX_PLANNED_STAGES)
     published: bool = True
     conflict: ConflictIn | None = None
-    parties: list[PartyIn] | None = None
-    terms: list[TermsIn] | None = None
+    parties: list[PartyIn] | None = Field(default=None, max_length=MAX_ITEMS)
+    terms: list[TermsIn] | None = Field(default=None, max_length=MAX_ITEMS)
     sides: list[ExchangeSideCreate] | None = None
-    sources: list[SourceCreate] = Field(default_factory=list)
-    stages: list[StageCreate] = Field(default_factory=list)
+    sources: list[SourceCreate] = Field(default_factory=list, max_length=MAX_ITEMS)
+    stages: list[StageCreate] = Field(default_factory=list, max_length=MAX_STAGES)
 
     @field_validator("slug")
     @classmethod
@@ -1076,39 +1177,12 @@ class ExchangeCreate(SQLModel):
 
 # ---- write API schemas -------------------------------------------------------------------
 # The JSON API's bodies: the write schemas above plus the editor's `reason`, with every rule
-# checked on the field it concerns (so that a 422 names it), and values no column can hold
-# (NUL characters, integers past PostgreSQL's range) refused as invalid input.
+# checked on the field it concerns (so that a 422 names it).
 
-MAX_STORED_INT = 2**31 - 1
 REASON_MAX_LENGTH = 2000
 
 
-def _unstorable(value: Any) -> str | None:
-    if isinstance(value, str) and "\x00" in value:
-        return "cannot contain NUL characters"
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_STORED_INT:
-        return f"must be at most {MAX_STORED_INT}"
-    return None
-
-
-def refuse_unstorable(data: dict[str, Any]) -> None:
-    """Raise a ValidationError naming each value in `data` that no database column can hold."""
-    errors: list[InitErrorDetails] = []
-    pending: deque[tuple[tuple[str | int, ...], Any]] = deque([((), data)])
-    while pending:  # breadth first, without recursion: bodies may nest deeply
-        loc, value = pending.popleft()
-        if isinstance(value, dict):
-            pending.extend(((*loc, str(key)), item) for key, item in value.items())
-        elif isinstance(value, list):
-            pending.extend(((*loc, index), item) for index, item in enumerate(value))
-        elif (message := _unstorable(value)) is not None:
-            error = PydanticCustomError("unstorable", message)
-            errors.append({"type": error, "loc": loc, "input": value})
-    if errors:
-        raise ValidationError.from_exception_data("write body", errors)
-
-
-class WriteBody(SQLModel):
+class WriteBody(WriteSchema):
     """What every write body adds: the editor's reason, which readers see on a correction."""
 
     reason: str | None = Field(
@@ -1116,11 +1190,6 @@ class WriteBody(SQLModel):
         max_length=REASON_MAX_LENGTH,
         description="Why; required when a published figure changes (shown as a correction)",
     )
-
-    @model_validator(mode="after")
-    def _storable(self) -> "WriteBody":
-        refuse_unstorable(self.model_dump())
-        return self
 
 
 class StageWrite(WriteBody, StageCreate):
@@ -1139,9 +1208,9 @@ class OfficialTotalWrite(WriteBody):
     """A running total as POST /api/v1/conflicts/{slug}/official-totals takes it."""
 
     party: str = Field(min_length=1, max_length=120)
-    as_of: dt.date
+    as_of: PlausibleDay
     measure: Literal["people", "remains"] = "people"
-    people: int = Field(ge=0, le=10_000_000)
+    people: Whole = Field(ge=0, le=10_000_000)
     qualifier: Qualifier = "exact"
     note: str = Field(default="", max_length=2000)
     source: SourceCreate

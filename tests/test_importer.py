@@ -925,7 +925,7 @@ def test_a_new_exchanges_parties_are_in_the_order_they_first_receive(session: Se
 @pytest.mark.parametrize(
     ("cell", "defused"),
     [('=HYPERLINK("http://evil.example","x")', True), ("+1", True), ("-Ukraine", True),
-     ("@SUM(A1)", True), ("\tx", True), ("\rx", True), ("'=already quoted", True),
+     ("@SUM(A1)", True), ("'=already quoted", True),
      ("''@twice", True), ("'plain", False), ("plain", False),
      ("x  =1", False), ("  =1+1", True), (" @SUM(A1)", True), ("\u00a0-2", True),
      ("' =quoted after a space", True), ("  'text", False)],

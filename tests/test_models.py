@@ -85,7 +85,7 @@ def test_stage_needs_both_sides_once() -> None:
                     {"key": "b", "name": "R"},
                 ]
             },
-            "target people cannot be negative",
+            "Input should be greater than or equal to 0",
         ),
         ({"status": "done"}, "status"),
     ],

@@ -15,7 +15,6 @@ from app.i18n import N_
 COUNTS = ("military", "civilian", "people", "remains")
 SOURCE_FIELDS = ("url", "publisher", "announcer", "speaks_for", "published_at", "claim")
 MAX_ROWS = 50  # rows of one kind a form may send: more is not an exchange, it is an attack
-MAX_TEXT = 20_000  # characters kept of one field (the schemas refuse what is too long)
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,100}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -64,6 +63,14 @@ SCHEMA_MESSAGES = (
     N_("slug: use lowercase letters, digits and single hyphens"),
     N_("no party with slug %(party)s"),
     N_("cannot contain NUL characters"),
+    N_("cannot contain control characters"),
+    N_("an address cannot contain spaces or line breaks"),
+    N_("cannot contain '; ' (the CSV export separates sources with it)"),
+    N_("a category name cannot contain ';'"),
+    N_("at most %(limit)s categories"),
+    N_("cannot be more than a year ahead"),
+    N_("List should have at most %(limit)s items after validation, not %(count)s"),
+    N_("Input should be a valid integer"),
     N_("must be at most %(limit)s"),
     N_("Input should be less than or equal to %(limit)s"),
     N_("Input should be greater than or equal to %(limit)s"),
@@ -131,8 +138,10 @@ def location_error(loc: Sequence[str | int], text: str, field_of: FieldOf, error
 
 
 def read_field(form: FormData, name: str) -> str:
+    """A field as typed, whole: what is too long is the schema's to refuse, beside the field,
+    never cut short (the request's size is bounded before it is read)."""
     value = form.get(name, "")
-    return value[:MAX_TEXT] if isinstance(value, str) else ""
+    return value if isinstance(value, str) else ""
 
 
 def read_rows(

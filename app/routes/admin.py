@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from app import accounts, crud, writes
-from app.deps import CurrentAdmin, SessionDep, require_admin
+from app.deps import CurrentAdmin, RowId, SessionDep, require_admin
 from app.forms import SimpleForm
 from app.models import Role, Stage, User
 from app.routes.editor.common import CHANGED_MEANWHILE, form_version
@@ -52,7 +52,7 @@ def add_user(
 
 @router.post("/users/{user_id}")
 def change_user(
-    user_id: int,
+    user_id: RowId,
     session: SessionDep,
     admin: CurrentAdmin,
     role: Annotated[Role | None, Form()] = None,
@@ -81,7 +81,7 @@ def _user_or_404(session: SessionDep, user_id: int) -> User:
 
 @router.get("/users/{user_id}/password")
 def password_page(
-    request: Request, user_id: int, session: SessionDep, admin: CurrentAdmin
+    request: Request, user_id: RowId, session: SessionDep, admin: CurrentAdmin
 ) -> Response:
     """The form for a new password for someone who forgot theirs (one's own: /editor/password,
     which asks for the current one and keeps this session)."""
@@ -95,7 +95,7 @@ def password_page(
 @router.post("/users/{user_id}/password")
 def set_password(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     session: SessionDep,
     admin: CurrentAdmin,
     # No length limit here: accounts words a too-long password beside its field.
@@ -124,7 +124,7 @@ def deleted_stages(request: Request, session: SessionDep, user: CurrentAdmin) ->
 
 @router.post("/stages/{stage_id}/restore")
 def restore_stage(
-    stage_id: int,
+    stage_id: RowId,
     session: SessionDep,
     admin: CurrentAdmin,
     version: Annotated[str, Form()] = "",

@@ -4,14 +4,11 @@ Every answer carries the record's ETag; a PATCH must send it back in If-Match, s
 working on an old version gets 412 instead of overwriting a newer one.
 """
 
-import json
 import re
-from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -41,43 +38,6 @@ from app.models import (
     WriteBody,
 )
 from app.models import Conflict as ConflictRow
-
-
-class _EscapedErrorsRoute(APIRoute):
-    """A 422 echoes the input, and JSON can carry lone surrogates ("\\ud800") that UTF-8 cannot
-    encode: escape them, so that a bad body gets its 422 rather than a failure to render it."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as error:
-                raise RequestValidationError(_encodable(error.errors())) from None
-
-        return route_handler
-
-
-def _encodable(errors: Sequence[Any]) -> list[Any]:
-    encodable = []
-    for error in errors:
-        try:
-            json.dumps(error, ensure_ascii=False, default=str).encode()
-        except UnicodeEncodeError:
-            error = {
-                "type": error["type"],
-                "loc": [_escape(part) for part in error["loc"]],
-                "msg": _escape(error["msg"]),
-                "input": json.dumps(error.get("input"), default=str),  # as JSON text, escaped
-            }
-        encodable.append(error)
-    return encodable
-
-
-def _escape(value: Any) -> Any:
-    return value.encode(errors="backslashreplace").decode() if isinstance(value, str) else value
-
 
 # ---- who is writing ----------------------------------------------------------------------
 
@@ -113,7 +73,6 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["editors"],
     dependencies=[Depends(api_user)],
-    route_class=_EscapedErrorsRoute,
     responses={
         400: {"description": "The body is not JSON in UTF-8"},
         401: {"description": "No token, a revoked one, or a deactivated user"},

@@ -184,7 +184,7 @@ def _bad_url(message: str) -> HTTPException:
 OEMBED_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "`url` is not an absolute http(s) address, or names a bad option"},
     404: {"description": "`url` is not an exchange page or widget of this site"},
-    501: {"description": "A `format` other than json"},
+    501: {"description": "A `format` other than json (empty is json)"},
 }
 
 
@@ -198,7 +198,7 @@ async def oembed(
 ) -> Response:
     """oEmbed (oembed.com) for exchange pages and widgets: a `rich` answer whose html is the
     embed code without its script."""
-    if response_format != "json":
+    if response_format not in ("json", ""):  # empty: as if not given
         raise HTTPException(501, detail="Only format=json is available", headers=dict([CORS]))
     state = request.app.state
     try:

@@ -592,7 +592,7 @@ def test_bad_stage_is_422_naming_the_field(
                     {"key": "b", "name": "R"},
                 ]
             },
-            ["body", "sides", 0, "target"],
+            ["body", "sides", 0, "target", "people"],
         ),
         (
             {

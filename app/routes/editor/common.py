@@ -2,6 +2,7 @@
 they were sent, and the lists their menus offer."""
 
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -11,7 +12,9 @@ from sqlmodel import Session, col
 from starlette.datastructures import FormData
 
 from app import crud, i18n, writes
-from app.models import Conflict, Exchange, ExchangeParty, Party, Stage
+from app.models import MAX_STORED_INT, Conflict, Exchange, ExchangeParty, Party, Stage
+
+VERSION = re.compile(r"[0-9]{1,10}")
 
 
 def today() -> dt.date:
@@ -26,7 +29,7 @@ def exchange_or_404(session: Session, slug: str) -> Exchange:
 
 
 def stage_or_404(session: Session, stage_id: int) -> Stage:
-    stage = session.get(Stage, stage_id)
+    stage = session.get(Stage, stage_id) if 0 < stage_id <= MAX_STORED_INT else None
     if stage is None or stage.deleted_at is not None:
         raise HTTPException(status_code=404, detail=f"No stage {stage_id}")
     return stage
@@ -36,12 +39,11 @@ CHANGED_MEANWHILE = "The stage changed since you opened it; reload it to see wha
 
 
 def form_version(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise HTTPException(
-            status_code=400, detail="The form lost its version; reload it."
-        ) from None
+    """The version the form was loaded at, in ASCII digits only (`int` also reads spaces,
+    underscores and other scripts' digits)."""
+    if not VERSION.fullmatch(raw) or not 0 < int(raw) <= MAX_STORED_INT:
+        raise HTTPException(status_code=400, detail="The form lost its version; reload it.")
+    return int(raw)
 
 
 async def submitted_form(request: Request) -> AsyncIterator[FormData]:

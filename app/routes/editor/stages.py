@@ -10,8 +10,8 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app import crud, forms, tally, writes
-from app.deps import CurrentEditor, SessionDep
-from app.models import Exchange, ReleaseIn, Revision, Stage, StageCreate, User
+from app.deps import CurrentEditor, RowId, SessionDep
+from app.models import MAX_STORED_INT, Exchange, ReleaseIn, Revision, Stage, StageCreate, User
 from app.routes.editor.common import (
     CHANGED_MEANWHILE,
     Submitted,
@@ -74,7 +74,7 @@ def create_stage(
 
 @router.get("/stages/{stage_id}")
 def edit_stage_form(
-    stage_id: int, request: Request, session: SessionDep, user: CurrentEditor
+    stage_id: RowId, request: Request, session: SessionDep, user: CurrentEditor
 ) -> Response:
     stage = stage_or_404(session, stage_id)
     exchange = session.get(Exchange, stage.exchange_id)
@@ -86,7 +86,7 @@ def edit_stage_form(
 
 @router.post("/stages/{stage_id}")
 def update_stage(
-    stage_id: int, request: Request, session: SessionDep, user: CurrentEditor, form: Submitted
+    stage_id: RowId, request: Request, session: SessionDep, user: CurrentEditor, form: Submitted
 ) -> Response:
     stage = stage_or_404(session, stage_id)
     exchange = session.get(Exchange, stage.exchange_id)
@@ -370,7 +370,7 @@ def figure_row(
 
 @router.post("/stages/{stage_id}/delete")
 def delete_stage(
-    stage_id: int,
+    stage_id: RowId,
     session: SessionDep,
     user: CurrentEditor,
     version: Annotated[str, Form()] = "",
@@ -397,7 +397,7 @@ def delete_stage(
 
 @router.get("/stages/{stage_id}/history")
 def stage_history(
-    stage_id: int, request: Request, session: SessionDep, user: CurrentEditor
+    stage_id: RowId, request: Request, session: SessionDep, user: CurrentEditor
 ) -> Response:
     stage = stage_or_404(session, stage_id)
     revisions = writes.history(session, entity="stage", entity_id=stage_id)
@@ -413,11 +413,11 @@ def stage_history(
 
 @router.post("/stages/{stage_id}/restore")
 def restore_revision(
-    stage_id: int,
+    stage_id: RowId,
     session: SessionDep,
     user: CurrentEditor,
-    revision: Annotated[int, Form()],
-    version: Annotated[int, Form()],
+    revision: Annotated[int, Form(ge=1, le=MAX_STORED_INT)],
+    version: Annotated[int, Form(ge=1, le=MAX_STORED_INT)],
 ) -> Response:
     """Bring back a stage as an earlier revision left it; this is itself a new revision."""
     stage = stage_or_404(session, stage_id)

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from app import accounts
-from app.deps import CurrentEditor, SessionDep
+from app.deps import CurrentEditor, RowId, SessionDep
 from app.templating import render
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -44,7 +44,7 @@ def create_token(
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, session: SessionDep, user: CurrentEditor) -> Response:
+def revoke_token(token_id: RowId, session: SessionDep, user: CurrentEditor) -> Response:
     accounts.revoke_token(session, user=user, token_id=token_id)
     session.commit()
     return RedirectResponse("/editor/tokens", status_code=303)
