@@ -809,6 +809,16 @@ def _texts(value: Any) -> list[str]:
     return []
 
 
+def _one_line(text: str) -> str:
+    if (problem := character_problem(text)) is not None:
+        raise PydanticCustomError("invalid_character", problem)
+    return text
+
+
+# A list's text items and a dict's keys are checked one by one, so that an error names its item.
+TextItem = Annotated[str, AfterValidator(_one_line)]
+
+
 class WriteSchema(SQLModel):
     """What every write schema checks of its text: no character a column cannot hold
     (`character_problem`), in each field, its list items and its keys. Checked after the
@@ -831,7 +841,7 @@ Whole = Annotated[int, Strict()]
 Count = Whole | None
 PlausibleDay = Annotated[dt.date, AfterValidator(_plausible_day)]
 PlannedDay = Annotated[dt.date, AfterValidator(_plausible_plan)]
-Mediator = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Mediator = Annotated[TextItem, StringConstraints(min_length=1, max_length=200)]
 
 
 def _people_sum(people: int | None, info: ValidationInfo) -> int | None:
@@ -888,7 +898,7 @@ class FigureIn(WriteSchema):
 class ReleaseIn(FigureIn):
     released_by: str = Field(min_length=1, max_length=120)
     outside_deal: bool = False
-    categories: dict[str, Whole] = Field(default_factory=dict)
+    categories: dict[TextItem, Whole] = Field(default_factory=dict)
     date: PlausibleDay | None = None
 
     @field_validator("categories", mode="before")
