@@ -1,7 +1,7 @@
 """Shared dependencies and their Annotated aliases."""
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from itsdangerous import BadSignature, Signer
@@ -26,17 +26,31 @@ SessionDep = Annotated[Session, Depends(get_session)]
 RowId = Annotated[int, Path(ge=1, le=MAX_STORED_INT)]
 
 
+# The documented types of the timeline's text filters; the parsing (and its 422 naming the
+# parameter) is TimelineFilters', which also takes an empty value as no filter.
+DAY: dict[str, Any] = {
+    "description": "YYYY-MM-DD",
+    "json_schema_extra": {"format": "date", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"},
+}
+
+
 def timeline_filters(
     exchange: Annotated[str | None, Query(description="Exchange slug")] = None,
     side: Annotated[
         str | None, Query(description="A party's name or slug (Ukraine), or the first API's a, b")
     ] = None,
     party: Annotated[str | None, Query(description="A party's slug (ukraine)")] = None,
-    date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
-    date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
+    date_from: Annotated[str | None, Query(alias="from", **DAY)] = None,
+    date_to: Annotated[str | None, Query(alias="to", **DAY)] = None,
     status: Annotated[str | None, Query(description="reported, confirmed or disputed")] = None,
     q: Annotated[str | None, Query(description="Text in notes and sources")] = None,
-    page: Annotated[str | None, Query(description="The page token of a `next` link")] = None,
+    page: Annotated[
+        str | None,
+        Query(
+            description="The page token of a `next` link (the last stage's date and id)",
+            json_schema_extra={"pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}~[0-9]{1,18}$"},
+        ),
+    ] = None,
 ) -> TimelineFilters:
     """The timeline's filters from the query string; a bad value is a 422 naming its parameter."""
     raw = {"exchange": exchange, "side": side, "party": party, "from": date_from, "to": date_to}

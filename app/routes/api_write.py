@@ -79,10 +79,21 @@ router = APIRouter(
     },
 )
 
-IfMatch = Annotated[
-    str | None,
-    Header(description='The ETag of the version being changed, e.g. "stage-12-v3" (not `*`)'),
-]
+IF_MATCH_DESCRIPTION = 'The ETag of the version being changed, e.g. "stage-12-v3" (not `*`)'
+# Read here as optional, so that a missing one is the promised 428 (a required header would be
+# a 422); documented as required, since a PATCH without it is always refused.
+IfMatch = Annotated[str | None, Header(include_in_schema=False)]
+IF_MATCH_REQUIRED: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": True,
+            "description": IF_MATCH_DESCRIPTION,
+            "schema": {"type": "string"},
+        }
+    ]
+}
 Changes = Annotated[
     dict[str, Any],
     Body(
@@ -261,7 +272,7 @@ def create_exchange(
     return _exchange_detail(session, exchange)
 
 
-@router.patch("/exchanges/{slug}", responses=PATCH_RESPONSES)
+@router.patch("/exchanges/{slug}", responses=PATCH_RESPONSES, openapi_extra=IF_MATCH_REQUIRED)
 def update_exchange(
     slug: str,
     changes: Changes,
@@ -343,7 +354,7 @@ def read_stage(stage_id: int, session: SessionDep, response: Response) -> StageP
     return _stage_public(session, stage, exchange)
 
 
-@router.patch("/stages/{stage_id}", responses=PATCH_RESPONSES)
+@router.patch("/stages/{stage_id}", responses=PATCH_RESPONSES, openapi_extra=IF_MATCH_REQUIRED)
 def update_stage(
     stage_id: int,
     changes: Changes,

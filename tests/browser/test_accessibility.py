@@ -84,7 +84,8 @@ def _stage_with_preview_warnings(page: Page, slug: str, _stage: int) -> None:
 
 def _conflict(page: Page, _slug: str, stage: int) -> None:
     page.goto(f"/editor/stages/{stage}")
-    page.locator("input[name=version]").evaluate("input => { input.value = '0'; }")
+    # Not the stored version (versions start at 1, so 0 is refused as a lost form): a conflict.
+    page.locator("#stage-form input[name=version]").evaluate("input => { input.value = '9'; }")
     page.get_by_label("Notes").fill("stale edit")
     page.get_by_role("button", name="Save stage").click()
     expect(page.get_by_role("alert")).to_be_visible()

@@ -821,3 +821,26 @@ def test_the_write_api_is_documented(client: TestClient) -> None:
         ["200", "400", "401", "404", "412", "422", "428"],
     )
     assert patch["security"] == [{"HTTPBearer": []}]
+
+
+def test_the_openapi_document_says_if_match_is_required_and_types_the_filters(
+    client: TestClient,
+) -> None:
+    # Found by the attack review: If-Match was documented optional though a PATCH without it is
+    # a 428, and `from`, `to` and `page` were plain strings.
+    document = client.get("/openapi.json").json()
+    for path in ("/api/v1/stages/{stage_id}", "/api/v1/exchanges/{slug}"):
+        [if_match] = [
+            p for p in document["paths"][path]["patch"]["parameters"] if p["name"] == "If-Match"
+        ]
+        assert (if_match["in"], if_match["required"]) == ("header", True)
+    filters = {
+        p["name"]: p["schema"] for p in document["paths"]["/api/v1/stages"]["get"]["parameters"]
+    }
+    assert (filters["from"]["format"], filters["to"]["format"]) == ("date", "date")
+    assert filters["page"]["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}~[0-9]{1,18}$"
+    # What it documents is what it does: each is refused naming the parameter.
+    for query, name in (("from=2025-13-01", "from"), ("page=yesterday", "page")):
+        refused = client.get(f"/api/v1/stages?{query}")
+        assert (refused.status_code, refused.json()["detail"][0]["loc"]) == (422, ["query", name])
+    assert client.get("/api/v1/stages?page=2025-05-23~7").status_code == 200
