@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session
-from starlette.routing import Route
 
 from app.main import create_app
 from app.settings import Settings
+from tests.app_routes import app_routes
 from tests.factories import make_exchange, stage_data
 
 SLUG = "istanbul-1000-for-1000"
@@ -55,15 +54,10 @@ QUERIES = [
 ]
 
 
-def _routes(router: Any, prefix: str = "") -> Iterator[tuple[str, set[str]]]:
-    """Every route's full path and methods, through FastAPI's included routers (whose include
-    context holds the prefix they are mounted under)."""
-    for route in router.routes:
-        if isinstance(route, APIRoute | Route) and route.methods:
-            yield prefix + route.path, set(route.methods) - {"HEAD", "OPTIONS"}
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _routes(included, prefix + route.include_context.prefix)
+def _routes(router: Any) -> Iterator[tuple[str, set[str]]]:
+    for path, route in app_routes(router):
+        if route.methods:
+            yield path, set(route.methods) - {"HEAD", "OPTIONS"}
 
 
 def _paths(template: str) -> list[str]:
