@@ -7,6 +7,7 @@ from typing import Any
 import feedparser
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlmodel import Session
 
 from app.feeds import Names, entry_content, entry_title
@@ -224,11 +225,14 @@ def test_user_text_is_escaped(client: TestClient, session: Session) -> None:
     make_exchange(
         session,
         stage_data(
-            notes="<script>alert(1)</script> & more\nsecond line\x07",
+            notes="<script>alert(1)</script> & more\nsecond line",
             sources=[SOURCE | {"publisher": "<b>Wire</b>", "claim": '"quoted" <img src=x>'}],
         ),
         title="A <i>swap</i> & more",
     )
+    # A control character the write schemas now refuse, as a row stored before them may hold.
+    session.execute(update(Stage).values(notes=Stage.notes + "\x07"))
+    session.commit()
     response = client.get("/feed.atom")
     assert b"<script" not in response.content
     assert b"<img" not in response.content
