@@ -53,7 +53,8 @@ FIELDS = [
     "reason",
     "token name",
 ]
-SOURCE_URL = f"https://example.org/report?q={ATTRIBUTE}{SCRIPT}"
+# No whitespace (a URL cannot hold any): "/" separates the attributes as a browser reads them.
+SOURCE_URL = f"https://example.org/report?q={ATTRIBUTE}{SCRIPT}".replace(" ", "/")
 
 # Where each text shows, besides the JSON and CSV exports and the embeds (further down).
 HTML_PAGES: dict[str, list[str]] = {
