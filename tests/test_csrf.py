@@ -3,6 +3,7 @@ an Origin check, `__Host-` cookies behind https, and cookies or bodies that no p
 turn into a 500 (findings of the outside attack review, Hardening II)."""
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -48,7 +49,10 @@ def raw_request(app: ASGIApp, method: str, path: str, headers: list[tuple[bytes,
     async def send(message: Message) -> None:
         sent.append(message)
 
-    anyio.run(app, scope, receive, send)
+    # In a thread of its own: the browser tests' Playwright keeps an event loop running in this
+    # one for the whole session, and a second cannot start beside it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, app, scope, receive, send).result()
     return int(sent[0]["status"])
 
 
