@@ -10,7 +10,7 @@ from app import accounts, crud, writes
 from app.deps import CurrentAdmin, RowId, SessionDep, require_admin
 from app.forms import SimpleForm
 from app.models import Role, Stage, User
-from app.routes.editor.common import CHANGED_MEANWHILE, form_version
+from app.routes.editor.common import changed_meanwhile_is_409, form_version
 from app.templating import render
 
 router = APIRouter(
@@ -133,7 +133,7 @@ def restore_stage(
     stage = session.get(Stage, stage_id)
     if stage is None:
         raise HTTPException(status_code=404, detail="No such stage")
-    try:
+    with changed_meanwhile_is_409():
         writes.restore_deleted_stage(
             session,
             stage=stage,
@@ -141,7 +141,5 @@ def restore_stage(
             actor=admin.email,
             user_id=admin.id,
         )
-    except writes.Conflict:
-        raise HTTPException(status_code=409, detail=CHANGED_MEANWHILE) from None
     session.commit()
     return RedirectResponse("/admin/deleted", status_code=303)

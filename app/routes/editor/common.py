@@ -3,7 +3,8 @@ they were sent, and the lists their menus offer."""
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -36,6 +37,16 @@ def stage_or_404(session: Session, stage_id: int) -> Stage:
 
 
 CHANGED_MEANWHILE = "The stage changed since you opened it; reload it to see what changed."
+
+
+@contextmanager
+def changed_meanwhile_is_409(detail: str = CHANGED_MEANWHILE) -> Iterator[None]:
+    """A write of a stage that someone saved since the form was opened (writes.Conflict) is a
+    409 saying so."""
+    try:
+        yield
+    except writes.Conflict:
+        raise HTTPException(status_code=409, detail=detail) from None
 
 
 def form_version(raw: str) -> int:

@@ -13,8 +13,8 @@ from app import crud, forms, tally, writes
 from app.deps import CurrentEditor, RowId, SessionDep
 from app.models import MAX_STORED_INT, Exchange, ReleaseIn, Revision, Stage, StageCreate, User
 from app.routes.editor.common import (
-    CHANGED_MEANWHILE,
     Submitted,
+    changed_meanwhile_is_409,
     exchange_or_404,
     form_version,
     party_choices,
@@ -380,7 +380,7 @@ def delete_stage(
     stage = stage_or_404(session, stage_id)
     exchange = session.get(Exchange, stage.exchange_id)
     assert exchange is not None
-    try:
+    with changed_meanwhile_is_409():
         writes.delete_stage(
             session,
             stage=stage,
@@ -389,8 +389,6 @@ def delete_stage(
             user_id=user.id,
             reason=reason or None,
         )
-    except writes.Conflict:
-        raise HTTPException(status_code=409, detail=CHANGED_MEANWHILE) from None
     session.commit()
     return RedirectResponse(f"/editor/exchanges/{exchange.slug}?saved=1", status_code=303)
 
@@ -427,14 +425,10 @@ def restore_revision(
     data = StageCreate.model_validate(found.after | {"published": False}).model_copy(
         update={"published": bool(found.after.get("published"))}
     )
-    try:
+    with changed_meanwhile_is_409("The stage changed since you opened its history; reload it."):
         writes.update_stage(
             session, stage=stage, data=data, expected_version=version, actor=user.email,
             user_id=user.id, reason=f"restored revision {revision}",
         )  # fmt: skip
-    except writes.Conflict:
-        raise HTTPException(
-            status_code=409, detail="The stage changed since you opened its history; reload it."
-        ) from None
     session.commit()
     return RedirectResponse(f"/editor/stages/{stage_id}/history", status_code=303)
