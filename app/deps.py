@@ -1,15 +1,18 @@
 """Shared dependencies and their Annotated aliases."""
 
+import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from itsdangerous import BadSignature, Signer
+from pydantic import BeforeValidator
 from sqlmodel import Session
 
 from app import accounts
 from app.db import iter_session
-from app.models import MAX_STORED_INT, User
+from app.models import MAX_STORED_INT, STAGE_STATUSES, User
 from app.timeline import FilterError, TimelineFilters
 
 SESSION_COOKIE = "swaptally_session"  # `__Host-swaptally_session` behind https
@@ -27,10 +30,12 @@ RowId = Annotated[int, Path(ge=1, le=MAX_STORED_INT)]
 
 
 # The documented types of the timeline's text filters; the parsing (and its 422 naming the
-# parameter) is TimelineFilters', which also takes an empty value as no filter.
+# parameter) is TimelineFilters', which also takes an empty value as no filter (as a form sends
+# a field left empty).
+EMPTY = {"type": "string", "maxLength": 0}
 DAY: dict[str, Any] = {
-    "description": "YYYY-MM-DD",
-    "json_schema_extra": {"format": "date", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"},
+    "description": "YYYY-MM-DD, or empty for none",
+    "json_schema_extra": {"anyOf": [{"type": "string", "format": "date"}, EMPTY]},
 }
 
 
@@ -42,13 +47,30 @@ def timeline_filters(
     party: Annotated[str | None, Query(description="A party's slug (ukraine)")] = None,
     date_from: Annotated[str | None, Query(alias="from", **DAY)] = None,
     date_to: Annotated[str | None, Query(alias="to", **DAY)] = None,
-    status: Annotated[str | None, Query(description="reported, confirmed or disputed")] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description="reported, confirmed or disputed",
+            json_schema_extra={"enum": ["", *STAGE_STATUSES]},
+        ),
+    ] = None,
     q: Annotated[str | None, Query(description="Text in notes and sources")] = None,
     page: Annotated[
         str | None,
         Query(
             description="The page token of a `next` link (the last stage's date and id)",
-            json_schema_extra={"pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}~[0-9]{1,18}$"},
+            # Only a token of ours is valid, which a pattern cannot say (2025-02-30~1 fits it):
+            # a format of our own says it.
+            json_schema_extra={
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "format": "swaptally-page",
+                        "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}~[0-9]{1,18}$",
+                    },
+                    EMPTY,
+                ]
+            },
         ),
     ] = None,
 ) -> TimelineFilters:
@@ -63,6 +85,17 @@ def timeline_filters(
 
 
 TimelineFiltersDep = Annotated[TimelineFilters, Depends(timeline_filters)]
+
+
+def _iso_day(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic would also take `0` (a Unix time, 1 January 1970) as a day."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+# A day in a query string, as documented (format date).
+QueryDay = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
 # ---- who is asking -----------------------------------------------------------------------

@@ -32,7 +32,8 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # A stage id in a cursor fits a signed 64-bit integer, or the database refuses the query (a 500).
-CURSOR_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2})~(\d{1,18})")
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+CURSOR_PATTERN = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})~([0-9]{1,18})")
 MAX_CURSOR_ID = 2**63 - 1
 
 
@@ -76,29 +77,35 @@ class TimelineFilters:
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> "TimelineFilters":
-        """Read the query string leniently: empty means no filter; bad values raise FilterError."""
+        """Read the query string: empty means no filter, text is taken leniently, a value of a
+        documented form (a day, a status, a page token) exactly; bad values raise FilterError."""
 
         def text(name: str) -> str | None:
             # Control characters are never meaningful here, and PostgreSQL refuses NUL.
             value = CONTROL_CHARACTERS.sub("", params.get(name, "")).strip()
             return value or None
 
+        def exact(name: str) -> str | None:
+            return params.get(name) or None
+
         def day(name: str) -> dt.date | None:
-            value = text(name)
+            value = exact(name)
             if value is None:
                 return None
             try:
+                if not DAY_PATTERN.fullmatch(value):  # fromisoformat also reads 20250524
+                    raise ValueError(value)
                 return dt.date.fromisoformat(value)
             except ValueError:
                 raise FilterError(name, BAD_DATE) from None
 
-        status = text("status")
+        status = exact("status")
         if status is not None and status not in STAGE_STATUSES:
             raise FilterError("status", BAD_STATUS)
         date_from, date_to = day("from"), day("to")
         if date_from and date_to and date_from > date_to:
             raise FilterError("to", BAD_RANGE)
-        page = text("page")
+        page = exact("page")
         return cls(
             exchange=text("exchange"),
             side=text("side"),

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app import crud, exports
 from app.caching import CachedRoute
-from app.deps import SessionDep, TimelineFiltersDep
+from app.deps import QueryDay, SessionDep, TimelineFiltersDep
 from app.models import ExchangeDetail, ExchangePublic, StagePublic, TotalsPublic
 from app.timeline import MAX_PAGE_SIZE, PAGE_SIZE, TimelineFilters, timeline_page
 
@@ -64,7 +64,7 @@ def get_exchange(
     slug: str,
     session: SessionDep,
     as_of: Annotated[
-        dt.date | None,
+        QueryDay | None,
         Query(description="The tally, terms and stages as they stood that day (YYYY-MM-DD)"),
     ] = None,
 ) -> ExchangeDetail:

@@ -191,7 +191,13 @@ OEMBED_ERRORS: dict[int | str, dict[str, Any]] = {
 @router.get("/oembed", responses=OEMBED_ERRORS, response_class=JSONResponse)
 async def oembed(
     request: Request,
-    url: Annotated[str, Query(description="An exchange page or widget address")],
+    url: Annotated[
+        str,
+        Query(
+            description="An exchange page or widget address",
+            json_schema_extra={"format": "uri", "pattern": "^https?://[^/?#]"},
+        ),
+    ],
     response_format: Annotated[str, Query(alias="format", description="json")] = "json",
     maxwidth: Annotated[int | None, Query(ge=1, le=10000)] = None,
     maxheight: Annotated[int | None, Query(ge=1, le=10000)] = None,
