@@ -462,6 +462,7 @@ class Revision(SQLModel, table=True):
             _one_of("action", ("create", "update", "publish", "delete")), name="action_known"
         ),
         Index("ix_revision_entity_entity_id", "entity", "entity_id"),
+        Index("ix_revision_entity_entity_id_version", "entity", "entity_id", "version"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -477,6 +478,9 @@ class Revision(SQLModel, table=True):
     # Decided once, when written: it changed a counted figure of a published stage or a target
     # of published terms. Pages, widgets, images and feeds read it; none decides again.
     is_correction: bool = False
+    # The stage's version once this was written: a save based on it can be merged with what
+    # was saved since (writes.merge_stage). None on exchanges' and on older revisions.
+    version: int | None = None
 
 
 class DataRevision(SQLModel, table=True):

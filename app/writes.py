@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -71,6 +72,7 @@ def _record(
     after: dict[str, Any] | None,
     reason: str | None,
     is_correction: bool = False,
+    version: int | None = None,
 ) -> None:
     assert entity_id is not None
     session.add(
@@ -84,6 +86,7 @@ def _record(
             after=after,
             reason=reason,
             is_correction=is_correction,
+            version=version,
         )
     )
 
@@ -496,6 +499,7 @@ def create_stage(
         before=None,
         after=_stored_shape(data, releases),
         reason=reason,
+        version=stage.version,
     )
     return stage
 
@@ -669,12 +673,30 @@ def _replace_terms(session: Session, exchange: Exchange, versions: list[TermsIn]
 
 
 class Conflict(Exception):
-    """Someone saved a newer version first; `current` is what is stored now."""
+    """Someone saved a newer version first; `current` is what is stored now. From a merge
+    (merge_stage): `clashes` names the fields both changed, `mine` is the edit, `merged` the
+    edit with every other field merged, `base` the version it started from, `by` the latest
+    revision (who saved meanwhile)."""
 
-    def __init__(self, current: dict[str, Any], version: int) -> None:
+    def __init__(
+        self,
+        current: dict[str, Any],
+        version: int,
+        *,
+        clashes: Sequence[str] = (),
+        merged: dict[str, Any] | None = None,
+        mine: dict[str, Any] | None = None,
+        base: dict[str, Any] | None = None,
+        by: Revision | None = None,
+    ) -> None:
         super().__init__("a newer version was saved meanwhile")
         self.current = current
         self.version = version
+        self.clashes = list(clashes)
+        self.merged = merged
+        self.mine = mine
+        self.base = base
+        self.by = by
 
 
 class ReasonRequired(ValueError):
@@ -896,6 +918,7 @@ def update_stage(
         after=after,
         reason=reason,
         is_correction=correction,
+        version=expected_version + 1,
     )
     session.flush()
     session.refresh(stage)
@@ -929,6 +952,82 @@ def stage_changes(session: Session, *, stage: Stage, data: StageCreate) -> list[
     before = stage_snapshot(session, stage, with_sides=False)
     after = _stored_shape(data, releases_of(data, exchange_parties(session, stage.exchange_id)))
     return _changed(before, after)
+
+
+def stage_revision(session: Session, stage_id: int, version: int | None = None) -> Revision | None:
+    """The revision that made `version` of a stage (the latest one without a version)."""
+    query = select(Revision).where(
+        col(Revision.entity) == "stage", col(Revision.entity_id) == stage_id
+    )
+    if version is not None:
+        query = query.where(col(Revision.version) == version)
+    return session.scalars(query.order_by(col(Revision.id).desc())).first()
+
+
+# What merge_stage merges field by field (a stage's releases and its sources each as a whole).
+MERGED = ("date", "disputed_reason", "notes", "published", "releases", "sources")
+
+
+@dataclasses.dataclass(frozen=True)
+class Merged:
+    """An edit to save on the current version: `theirs` names the fields others changed since
+    the edit's version, kept as they saved them."""
+
+    data: StageCreate
+    version: int
+    theirs: list[str]
+
+
+def merge_stage(
+    session: Session,
+    *,
+    stage: Stage,
+    data: StageCreate,
+    based_on: int,
+    keep_theirs: Collection[str] = (),
+    must_choose: Collection[str] = (),
+) -> Merged:
+    """Three-way merge of an edit begun on version `based_on` with what others saved since,
+    field by field (date, notes, disputed reason, published, the releases, the sources): a field
+    only one side changed takes that side's value. Raises Conflict naming the fields both
+    changed differently (unless in `keep_theirs`, whose stored value is kept), every field in
+    `must_choose` that differs from what is stored (a clash shown, but not yet decided), or
+    every field when the version's snapshot is unknown. Nothing is overwritten unseen."""
+    assert stage.id is not None
+    if based_on == stage.version and not keep_theirs and not must_choose:
+        return Merged(data, stage.version, [])
+    current = stage_snapshot(session, stage, with_sides=False)
+    base_snapshot: dict[str, Any] | None = current
+    if based_on != stage.version:
+        revision = stage_revision(session, stage.id, based_on)
+        base_snapshot = (revision.after or revision.before) if revision else None
+    mine = _stored_shape(data, releases_of(data, exchange_parties(session, stage.exchange_id)))
+    theirs, edit = _comparable(current), _comparable(mine)
+    by = stage_revision(session, stage.id)
+    if not base_snapshot:
+        differing = [name for name in MERGED if theirs[name] != edit[name]]
+        if not differing:
+            return Merged(data, stage.version, [])
+        raise Conflict(current, stage.version, clashes=differing, mine=mine, by=by)
+    base = _comparable(base_snapshot)
+    merged: dict[str, Any] = {}
+    kept: list[str] = []
+    clashes: list[str] = []
+    for name in MERGED:
+        if name in keep_theirs or edit[name] == base[name]:
+            merged[name] = current[name]
+            kept += [name] if theirs[name] != base[name] else []
+        else:
+            merged[name] = mine[name]
+            both_changed = theirs[name] not in (base[name], edit[name])
+            undecided = name in must_choose and theirs[name] != edit[name]
+            clashes += [name] if both_changed or undecided else []
+    if clashes:
+        raise Conflict(
+            current, stage.version, clashes=clashes, merged=merged, mine=mine, base=base_snapshot,
+            by=by,
+        )  # fmt: skip
+    return Merged(StageCreate.model_validate(merged), stage.version, kept)
 
 
 def _touch_exchange(session: Session, exchange_id: int, now: dt.datetime) -> None:
@@ -979,6 +1078,7 @@ def delete_stage(
         before=stage_snapshot(session, stage, with_sides=False),
         after=None,
         reason=reason,
+        version=stage.version,
     )
 
 
@@ -999,6 +1099,7 @@ def restore_deleted_stage(
         before=None,
         after=stage_snapshot(session, stage, with_sides=False),
         reason="restored after deletion",
+        version=stage.version,
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app import crud, writes
-from app.models import Revision
+from app.models import Revision, Stage
 from tests.factories import exchange_data, make_exchange, stage_data
 
 
@@ -152,3 +152,84 @@ def test_a_correction_says_what_moved_in_the_deal_and_outside_it() -> None:
     [change] = writes.changed_figures(before, after)
     assert (change.in_deal_changed, change.outside_changed) == (True, True)
     assert writes.changed_figures(after, after) == []
+
+
+def _edit(session: Session, stage_id: int, data: writes.StageCreate, based_on: int) -> None:
+    """An editor's save: merged with what was saved since `based_on`, then saved."""
+    stage = session.get(Stage, stage_id)
+    assert stage is not None
+    merged = writes.merge_stage(session, stage=stage, data=data, based_on=based_on)
+    writes.update_stage(
+        session, stage=stage, data=merged.data, expected_version=merged.version,
+        actor="b@example.org", reason="merged",
+    )  # fmt: skip
+    session.commit()
+
+
+def test_two_editors_changing_different_fields_both_keep_their_change(session: Session) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, 120), notes="as announced"))
+    [stage] = crud.list_stage_rows(session, exchange_id=exchange.id)
+    assert stage.id is not None
+    # The first editor corrects the civilians; the second, still on version 1, the notes.
+    _edit(session, stage.id, stage_data(a=(270, 125), notes="as announced"), based_on=1)
+    merged = writes.merge_stage(
+        session, stage=stage, data=stage_data(a=(270, 120), notes="Kyiv's figures"), based_on=1
+    )
+    assert merged.theirs == ["releases"]
+    _edit(session, stage.id, stage_data(a=(270, 120), notes="Kyiv's figures"), based_on=1)
+    stored = writes.stage_snapshot(session, stage, with_sides=False)
+    assert (stored["notes"], stored["releases"][0]["civilian"], stage.version) == (
+        "Kyiv's figures", 125, 3,
+    )  # fmt: skip
+
+
+def test_two_editors_changing_one_field_differently_is_a_clash(session: Session) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, 120), notes="as announced"))
+    [stage] = crud.list_stage_rows(session, exchange_id=exchange.id)
+    assert stage.id is not None
+    _edit(session, stage.id, stage_data(a=(270, 120), notes="first editor's"), based_on=1)
+    mine = stage_data(a=(270, 121), notes="second editor's")
+    with pytest.raises(writes.Conflict) as conflict:
+        writes.merge_stage(session, stage=stage, data=mine, based_on=1)
+    assert conflict.value.clashes == ["notes"]
+    assert conflict.value.merged is not None
+    assert conflict.value.base is not None
+    assert conflict.value.merged["notes"] == "second editor's"
+    assert conflict.value.merged["releases"][0]["civilian"] == 121  # only theirs to change
+    assert conflict.value.base["notes"] == "as announced"
+    assert conflict.value.by is not None
+    assert conflict.value.by.actor == "b@example.org"
+    # Choosing theirs keeps the stored notes and still takes the editor's own civilians.
+    chosen = writes.merge_stage(
+        session, stage=stage, data=mine, based_on=stage.version, keep_theirs={"notes"}
+    )
+    assert chosen.data.notes == "first editor's"
+    assert chosen.data.releases is not None
+    assert chosen.data.releases[0].civilian == 121
+
+
+def test_the_same_change_twice_is_no_clash(session: Session) -> None:
+    exchange = make_exchange(session, stage_data(a=(270, 120)))
+    [stage] = crud.list_stage_rows(session, exchange_id=exchange.id)
+    assert stage.id is not None
+    _edit(session, stage.id, stage_data(a=(270, 120), notes="same"), based_on=1)
+    merged = writes.merge_stage(
+        session, stage=stage, data=stage_data(a=(270, 120), notes="same"), based_on=1
+    )
+    assert (merged.data.notes, merged.theirs) == ("same", [])
+
+
+def test_an_edit_of_a_version_history_lacks_is_never_merged(session: Session) -> None:
+    """Revisions written before 0007 name no version: no base, so every field is shown."""
+    exchange = make_exchange(session, stage_data(a=(270, 120)))
+    [stage] = crud.list_stage_rows(session, exchange_id=exchange.id)
+    assert stage.id is not None
+    _edit(session, stage.id, stage_data(a=(270, 120), notes="newer"), based_on=1)
+    for revision in session.exec(select(Revision)):
+        revision.version = None
+        session.add(revision)
+    session.commit()
+    with pytest.raises(writes.Conflict) as conflict:
+        writes.merge_stage(session, stage=stage, data=stage_data(a=(1, 1)), based_on=1)
+    assert conflict.value.clashes == ["notes", "releases"]  # those that differ
+    assert conflict.value.merged is None

@@ -102,6 +102,8 @@ Changes = Annotated[
         "changes."
     ),
 ]
+# On a stage PATCH merged with changes saved since its If-Match version: the fields kept from them.
+MERGED_HEADER = "Swaptally-Merged"
 PATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such record, or it was deleted"},
     412: {"description": "If-Match names an older version", "model": StaleVersionError},
@@ -354,7 +356,28 @@ def read_stage(stage_id: int, session: SessionDep, response: Response) -> StageP
     return _stage_public(session, stage, exchange)
 
 
-@router.patch("/stages/{stage_id}", responses=PATCH_RESPONSES, openapi_extra=IF_MATCH_REQUIRED)
+STAGE_PATCH_RESPONSES = PATCH_RESPONSES | {
+    200: {
+        "description": "Saved. If-Match may name an older version: the change is then merged "
+        "with what others saved since, when they changed other fields (else 412)",
+        "headers": {
+            MERGED_HEADER: {
+                "description": "The fields kept from changes saved since If-Match's version "
+                "(date, notes, disputed_reason, published, releases, sources), when merged",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    412: {
+        "description": "A field this change sets was changed differently since If-Match's version",
+        "model": StaleVersionError,
+    },
+}
+
+
+@router.patch(
+    "/stages/{stage_id}", responses=STAGE_PATCH_RESPONSES, openapi_extra=IF_MATCH_REQUIRED
+)
 def update_stage(
     stage_id: int,
     changes: Changes,
@@ -370,16 +393,23 @@ def update_stage(
         message = "a stage cannot move to another exchange"
         raise _invalid("exchange", message, changes["exchange"])
     _refuse_unknown(changes, StageWrite)
+    # The changes apply to the version the client read; merge_stage then keeps what others
+    # changed since in other fields (or refuses with 412 where both changed one).
+    assert stage.id is not None
     stored = writes.stage_snapshot(session, stage, with_sides=False)
+    based = writes.stage_revision(session, stage.id, based_on)
+    if based_on != stage.version and based is not None:
+        stored = {name: (based.after or based.before or stored)[name] for name in writes.MERGED}
     if "sides" in changes:  # the first API's shape replaces the releases
         del stored["releases"]
     body = _validated(StageWrite, stored | changes)
     try:
+        merged = writes.merge_stage(session, stage=stage, data=_stage_data(body), based_on=based_on)
         writes.update_stage(
             session,
             stage=stage,
-            data=_stage_data(body),
-            expected_version=based_on,
+            data=merged.data,
+            expected_version=merged.version,
             actor=user.email,
             user_id=user.id,
             reason=body.reason,
@@ -393,6 +423,8 @@ def update_stage(
         raise _domain_invalid(invalid) from None
     session.commit()
     response.headers["ETag"] = stage_etag(stage.id, stage.version)
+    if merged.theirs:
+        response.headers[MERGED_HEADER] = ", ".join(merged.theirs)
     return _stage_public(session, stage, exchange)
 
 

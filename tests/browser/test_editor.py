@@ -159,7 +159,9 @@ def test_stage_form_errors_sit_beside_their_field(page: Page, site: Site) -> Non
     expect(page.get_by_role("group", name="Release 2")).to_be_hidden()
 
 
-def test_two_editors_same_stage_second_sees_conflict(new_context: NewContext, site: Site) -> None:
+def test_two_editors_same_figure_second_chooses_between_both(
+    new_context: NewContext, site: Site
+) -> None:
     slug = site.new_exchange(title="Contested correction")
     [stage_id] = site.stage_ids(slug)
     first, second = new_context().new_page(), new_context().new_page()
@@ -180,18 +182,20 @@ def test_two_editors_same_stage_second_sees_conflict(new_context: NewContext, si
 
     alert = second.get_by_role("alert")
     expect(alert).to_contain_text("Someone else saved this first")
-    expect(alert.locator("pre.stored")).to_contain_text('"military": 110')
+    expect(alert).to_contain_text(f"{EDITORS[0]} saved it on")
+    clash = alert.locator(".clash")
+    expect(clash.locator("legend")).to_have_text("Released")
+    expect(clash.locator(".clash-value").first).to_contain_text("130 military")
+    expect(clash.locator(".clash-value").last).to_contain_text("110 military")
     # Everything the second editor typed is still in the form.
     expect(second.locator("#f-release_0_military")).to_have_value("130")
     expect(second.get_by_label("Notes")).to_have_value("Second editor's note")
-    expect(second.get_by_label(re.compile("^Reason for the change"))).to_have_value(
-        "Zelensky gave 130"
-    )
     reader = new_context().new_page()
     reader.goto(f"/exchanges/{slug}")
     expect(reader.locator(".side-tally[data-side='a'] .breakdown")).to_contain_text("military 110")
 
-    # Having compared, the second editor saves again on top of the first one's version.
+    # Having compared, the second editor keeps their own figure.
+    second.get_by_label("Keep yours").check()
     second.get_by_role("button", name="Save stage").click()
     expect(second.get_by_role("status")).to_have_text("Saved.")
     reader.reload()
@@ -201,6 +205,27 @@ def test_two_editors_same_stage_second_sees_conflict(new_context: NewContext, si
     expect(history).to_have_count(3)
     expect(history.nth(0)).to_contain_text("Zelensky gave 130")
     expect(history.nth(1)).to_contain_text("Ministry corrected its count")
+
+
+def test_two_editors_different_fields_both_keep_their_change(
+    new_context: NewContext, site: Site
+) -> None:
+    slug = site.new_exchange(title="Merged edits")
+    [stage_id] = site.stage_ids(slug)
+    first, second = new_context().new_page(), new_context().new_page()
+    sign_in(first, EDITORS[0], next_path=f"/editor/stages/{stage_id}")
+    sign_in(second, EDITORS[1], next_path=f"/editor/stages/{stage_id}")
+    first.get_by_label("Notes").fill("First editor's note")
+    first.get_by_role("button", name="Save stage").click()
+    expect(first.get_by_role("status")).to_have_text("Saved.")
+
+    second.locator("#f-release_0_military").fill("130")
+    second.get_by_label(re.compile("^Reason for the change")).fill("Zelensky gave 130")
+    second.get_by_role("button", name="Save stage").click()
+    expect(second.locator("#merged")).to_contain_text("Notes")
+    second.goto(f"/editor/stages/{stage_id}")
+    expect(second.get_by_label("Notes")).to_have_value("First editor's note")
+    expect(second.locator("#f-release_0_military")).to_have_value("130")
 
 
 def test_same_numbers_toggles_the_second_release(page: Page, site: Site) -> None:

@@ -920,7 +920,7 @@ def test_a_refused_edit_loses_nothing(editor: TestClient, session: Session) -> N
     assert public_people(editor) == [380, 380]
 
 
-def test_two_editors_saving_the_same_stage(
+def test_two_editors_changing_one_figure_the_second_chooses_between_both_in_words(
     editor: TestClient, other_editor: TestClient, session: Session
 ) -> None:
     make_exchange(session, stage_data(a=(270, 110)))
@@ -930,14 +930,58 @@ def test_two_editors_saving_the_same_stage(
         url, data=theirs | {"release_0_civilian": "120", "reason": "MoD figure"}
     )
     assert first.status_code == 200  # redirected to the exchange page
-    second = editor.post(url, data=mine | {"release_0_civilian": "125", "reason": "my figure"})
+    typed = mine | {"release_0_civilian": "125", "notes": "mine", "reason": "my figure"}
+    second = editor.post(url, data=typed)
     assert second.status_code == 409
     page = parse(second.text)
     assert text(page.select_one("#conflict-heading")) == "Someone else saved this first"
-    assert '"civilian": 120' in text(page.select_one(".conflict pre"))
-    assert page.select_one("#f-release_0_civilian")["value"] == "125"  # type: ignore[index]
-    assert page.select_one('input[name="version"]')["value"] == "2"  # type: ignore[index]
+    assert page.select(".conflict pre") == []  # never the record as data
+    [clash] = page.select(".clash")
+    assert text(clash.select_one("legend")) == "Released"
+    yours, saved = (text(value) for value in clash.select(".clash-value"))
+    assert "270 military, 125 civilians" in yours
+    assert "270 military, 120 civilians" in saved
+    assert "Russia to Ukraine" in saved
+    shown = form_values(page, "#stage-form")
+    assert (shown["release_0_civilian"], shown["notes"], shown["version"]) == ("125", "mine", "2")
     assert public_people(editor) == [390, 390]
+
+    # Saving again without choosing shows the choice again; nothing is overwritten unseen.
+    again = editor.post(url, data=shown | {"clash": "releases"})
+    assert again.status_code == 409
+    assert public_people(editor) == [390, 390]
+    kept = editor.post(url, data=shown | {"clash": "releases", "keep_releases": "theirs"})
+    assert kept.status_code == 200
+    assert public_people(editor) == [390, 390]
+    assert session.get(Stage, 1) is not None
+    assert writes_snapshot(session)["notes"] == "mine"  # their figure, and my notes
+
+
+def test_two_editors_changing_different_fields_both_keep_their_change(
+    editor: TestClient, other_editor: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data(a=(270, 110), notes="as announced"))
+    url, mine = stage_page(editor, 1)
+    _, theirs = stage_page(other_editor, 1)
+    first = other_editor.post(
+        url, data=theirs | {"release_0_civilian": "120", "reason": "MoD figure"}
+    )
+    assert first.status_code == 200
+    second = editor.post(url, data=mine | {"notes": "Kyiv confirmed"}, follow_redirects=False)
+    assert second.status_code == 303
+    assert "kept=releases" in second.headers["location"]
+    notice = parse(editor.get(second.headers["location"]).text).select_one("#merged")
+    assert "Released" in text(notice)
+    stored = writes_snapshot(session)
+    assert (stored["notes"], stored["releases"][0]["civilian"]) == ("Kyiv confirmed", 120)
+    assert public_people(editor) == [390, 390]
+
+
+def writes_snapshot(session: Session) -> dict[str, Any]:
+    session.expire_all()
+    stage = session.get(Stage, 1)
+    assert stage is not None
+    return writes.stage_snapshot(session, stage, with_sides=False)
 
 
 def test_a_published_figure_change_needs_a_reason_and_shows_a_correction(

@@ -138,6 +138,12 @@ def _exchange_page(
             "parties": party_choices(session, exchange, request),
             "exchange_conflict": session.get(Conflict, exchange.conflict_id),
             "saved_stage": _saved_stage(request, stages),
+            # What others changed meanwhile in the stage just saved, kept by the merge.
+            "kept": [
+                name
+                for name in request.query_params.get("kept", "").split(",")
+                if name in writes.MERGED
+            ],
         }
     return render(request, "editor/exchange_form.html", context, status_code=status_code)
 

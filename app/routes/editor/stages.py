@@ -1,5 +1,6 @@
 """Stages: entered, corrected (with a reason once published), previewed, deleted, restored."""
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -26,9 +27,11 @@ from app.templating import render
 router = APIRouter(default_response_class=HTMLResponse)
 
 
-def _saved(exchange: Exchange, stage: Stage) -> Response:
+def _saved(exchange: Exchange, stage: Stage, kept: Sequence[str] = ()) -> Response:
+    """Back to the exchange; `kept` names the fields others changed meanwhile (merged)."""
+    merged = f"&kept={','.join(kept)}" if kept else ""
     return RedirectResponse(
-        f"/editor/exchanges/{exchange.slug}?saved=1&stage={stage.id}#stage-{stage.id}",
+        f"/editor/exchanges/{exchange.slug}?saved=1&stage={stage.id}{merged}#stage-{stage.id}",
         status_code=303,
     )
 
@@ -101,12 +104,23 @@ def update_stage(
 
     if state.data is None or not state.valid:
         return again(400)
+    # After a clash, the editor chose for each field both changed: theirs, or their own.
+    clashed = [name for name in form.getlist("clash") if name in writes.MERGED]
+    choices = {name: form.get(f"keep_{name}") for name in clashed}
     try:
-        writes.update_stage(
+        merged = writes.merge_stage(
             session,
             stage=stage,
             data=state.data,
-            expected_version=form_version(state.values["version"]),
+            based_on=form_version(state.values["version"]),
+            keep_theirs={name for name, choice in choices.items() if choice == "theirs"},
+            must_choose={name for name, choice in choices.items() if choice != "mine"},
+        )
+        writes.update_stage(
+            session,
+            stage=stage,
+            data=merged.data,
+            expected_version=merged.version,
             actor=user.email,
             user_id=user.id,
             reason=state.reason,
@@ -120,9 +134,13 @@ def update_stage(
         return again(400)
     except writes.Conflict as conflict:
         session.rollback()
+        if conflict.merged is not None:  # the form shows the merge: theirs where only they changed
+            merged_state = forms.stage_form_from(conflict.merged)
+            merged_state.values["reason"] = state.values.get("reason", "")
+            state = merged_state
         return again(409, conflict)
     session.commit()
-    return _saved(exchange, stage)
+    return _saved(exchange, stage, kept=merged.theirs)
 
 
 @router.post("/exchanges/{slug}/stages/preview")
@@ -296,16 +314,55 @@ def _stage_page(
     conflict: writes.Conflict | None = None,
     status_code: int = 200,
 ) -> Response:
+    parties = party_choices(session, exchange, request)
     context = {
         "user": user,
         "form": state,
         "exchange": exchange,
         "stage": stage,
-        "parties": party_choices(session, exchange, request),
+        "parties": parties,
         "conflict": conflict,
+        "clashes": _clashes(conflict, dict(parties)) if conflict else [],
         **_preview(session, exchange, state, stage, request),
     }
     return render(request, "editor/stage_form.html", context, status_code=status_code)
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A field two editors changed differently, each side's value ready to say in words."""
+
+    name: str
+    mine: Any
+    theirs: Any
+
+
+def _in_words(name: str, snapshot: dict[str, Any], names: dict[str, str]) -> Any:
+    """A stage field's value as the conflict screen says it: days as dates, parties by name."""
+    value = snapshot.get(name)
+    if name == "date":
+        return dt.date.fromisoformat(str(value))
+    if name == "releases":
+        return [
+            release | {"released_by": names.get(release["released_by"], release["released_by"]),
+                       "received_by": names.get(release["received_by"], release["received_by"])}
+            for release in value or []
+        ]  # fmt: skip
+    if name == "sources":
+        return [
+            source
+            | {"speaks_for": names.get(source.get("speaks_for") or "", source.get("speaks_for"))}
+            for source in value or []
+        ]
+    return value
+
+
+def _clashes(conflict: writes.Conflict, names: dict[str, str]) -> list[Clash]:
+    mine = conflict.mine or {}
+    return [
+        Clash(name, _in_words(name, mine, names), _in_words(name, conflict.current, names))
+        for name in conflict.clashes
+    ]
 
 
 # ---- rows added in the browser (htmx); without a script, each group keeps a spare row ------
