@@ -78,6 +78,20 @@ SCHEMA_MESSAGES = (
     N_("String should have at least 1 character"),
     N_("String should have at most %(limit)s characters"),
 )
+# The validation library's own words, as editors read them instead.
+FOR_EDITORS = {
+    "List should have at most %(limit)s items after validation, not %(count)s": N_(
+        "at most %(limit)s of these, not %(count)s"
+    ),
+    "Input should be a valid integer": N_("enter a whole number"),
+    "Input should be less than or equal to %(limit)s": N_("must be at most %(limit)s"),
+    "Input should be greater than or equal to %(limit)s": N_("must be at least %(limit)s"),
+    "Input should be greater than %(limit)s": N_("must be more than %(limit)s"),
+    "String should have at least 1 character": N_("cannot be empty"),
+    "String should have at most %(limit)s characters": N_(
+        "is too long: at most %(limit)s characters"
+    ),
+}
 NOT_A_NUMBER = N_("enter a whole number, or leave it empty if not disclosed")
 NOT_A_DATE = N_("enter a date like 2025-05-23")
 BAD_CATEGORIES = N_("write them as name=count, separated by commas: women=15, minors=2")
@@ -101,14 +115,15 @@ _PATTERNS = [
 
 
 def worded(text: str) -> Message:
-    """A schema's message as the catalogue knows it (the same English), else as it is."""
+    """A schema's message as the catalogue knows it (the validation library's in words for
+    editors), else as it is."""
     text = text.removeprefix("Value error, ")
     for pattern, template in _PATTERNS:
         found = pattern.fullmatch(text)
         if found is not None:
-            message = Message(template, tuple(found.groupdict().items()))
-            if str(message) == text:
-                return message
+            params = tuple(found.groupdict().items())
+            if str(Message(template, params)) == text:
+                return Message(FOR_EDITORS.get(template, template), params)
     return Message(text, known=False)
 
 

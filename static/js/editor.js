@@ -49,3 +49,16 @@ const removeSpareRows = () => {
 };
 removeSpareRows();
 document.addEventListener("htmx:afterSettle", removeSpareRows);
+
+// After a refused save, the error summary (or the conflict) takes focus, so that screen
+// readers announce it and the editor sees it first; its links move focus into the field.
+(document.getElementById("error-summary") ?? document.getElementById("conflict"))?.focus();
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest(".error-summary a, .preview-errors a") : null;
+  const target = link && document.getElementById(link.hash.slice(1));
+  if (!target) return;
+  event.preventDefault();
+  const control = target.matches("input, select, textarea") ? target : target.querySelector("input, select, textarea");
+  target.scrollIntoView({ block: "center" });
+  (control ?? target).focus({ preventScroll: true });
+});

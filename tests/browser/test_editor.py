@@ -150,15 +150,19 @@ def test_stage_form_errors_sit_beside_their_field(page: Page, site: Site) -> Non
     expect(page.locator("#error-release_0_military")).to_have_text(
         "enter a whole number, or leave it empty if not disclosed"
     )
-    expect(page.locator("#error-release_0_civilian")).to_have_text(
-        "Input should be less than or equal to 100000"
-    )
+    expect(page.locator("#error-release_0_civilian")).to_have_text("must be at most 100000")
     expect(page.locator("#error-sources")).to_have_text(
         "a published stage needs at least one source"
     )
     # Release 2 copies release 1 ("same numbers") in hidden fields: the typos are counted once.
-    expect(page.locator("#stage-preview .error")).to_have_text("3 fields need attention.")
+    expect(page.locator("#stage-preview .error")).to_have_text("3 fields need attention:")
     expect(page.get_by_role("group", name="Release 2")).to_be_hidden()
+    # The summary at the top has focus, and each of its links takes the editor to the field.
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("3 fields need attention")
+    summary.get_by_role("link", name=re.compile("^Release 1 · Civilians")).click()
+    expect(page.locator("#f-release_0_civilian")).to_be_focused()
 
 
 def test_two_editors_same_figure_second_chooses_between_both(

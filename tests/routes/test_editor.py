@@ -34,7 +34,8 @@ WHOLE_NUMBER = "enter a whole number, or leave it empty if not disclosed"
 NOT_A_DATE = "enter a date like 2025-05-23"
 HTTP_ONLY = "must be an http:// or https:// address"
 TOO_LATE = "cannot be later than tomorrow"
-TOO_MANY = "Input should be less than or equal to 100000"
+TOO_MANY = "must be at most 100000"  # the API's "Input should be less than or equal to 100000"
+SCHEMA_TOO_MANY = "Input should be less than or equal to 100000"
 NOT_THE_SUM = "people (400) must equal military + civilian (390)"
 TO_ITSELF = "a party cannot release people to itself"
 RELEASE = {
@@ -165,14 +166,14 @@ def test_create_an_exchange_then_a_stage(editor: TestClient) -> None:
     ("change", "field", "message"),
     [
         ({"slug": "Not A Slug"}, "slug", "slug: use lowercase letters, digits and single hyphens"),
-        ({"title": " "}, "title", "String should have at least 1 character"),
+        ({"title": " "}, "title", "cannot be empty"),
         ({"party_1_slug": "", "party_1_name": ""}, "parties",
          "an exchange has at least two parties"),
         ({"party_1_slug": "ukraine"}, "parties", "each party once"),
         ({"party_1_target_people": "-3"}, "party_1_target_people",
-         "Input should be greater than or equal to 0"),
+         "must be at least 0"),
         ({"party_0_target_people": "lots"}, "party_0_target_people", WHOLE_NUMBER),
-        ({"planned_stages": "0"}, "planned_stages", "Input should be greater than 0"),
+        ({"planned_stages": "0"}, "planned_stages", "must be more than 0"),
         ({"agreed_on": "16 May"}, "agreed_on", NOT_A_DATE),
         ({"title": "a\x00b"}, "title", "cannot contain NUL characters"),
     ],
@@ -265,7 +266,7 @@ CATEGORIES_ABOVE = "category 'women' (500) is more than the total (390)"
     ("change", "field", "message"),
     [
         ({"release_0_military": "-5"}, "release_0_military",
-         "Input should be greater than or equal to 0"),
+         "must be at least 0"),
         ({"release_0_civilian": "12.5"}, "release_0_civilian", WHOLE_NUMBER),
         ({"release_0_military": "abc"}, "release_0_military", WHOLE_NUMBER),
         ({"release_0_military": "100001"}, "release_0_military", TOO_MANY),
@@ -288,7 +289,7 @@ CATEGORIES_ABOVE = "category 'women' (500) is more than the total (390)"
           "source_0_claim": ""}, "sources", "a published stage needs at least one source"),
         ({"source_0_url": "javascript:alert(1)"}, "source_0_url", HTTP_ONLY),
         ({"source_0_publisher": ""}, "source_0_publisher",
-         "String should have at least 1 character"),
+         "cannot be empty"),
         ({"source_0_figure_0_received_by": "ukraine", "source_0_figure_0_military": "2x"},
          "source_0_figure_0_military", WHOLE_NUMBER),
         ({"source_0_figure_0_military": "5"}, "source_0_figure_0_received_by",
@@ -336,24 +337,26 @@ def test_errors_are_in_the_editors_language(editor: TestClient, session: Session
     ("text", "msgid", "values"),
     [
         ("Value error, cannot be later than tomorrow", TOO_LATE, {}),
-        (TOO_MANY, "Input should be less than or equal to %(limit)s", {"limit": "100000"}),
-        ("Input should be greater than 0", "Input should be greater than %(limit)s",
+        ("Input should be less than or equal to 100000", "must be at most %(limit)s",
+         {"limit": "100000"}),
+        ("Input should be greater than 0", "must be more than %(limit)s", {"limit": "0"}),
+        ("Input should be greater than or equal to 0", "must be at least %(limit)s",
          {"limit": "0"}),
-        ("Input should be greater than or equal to 0",
-         "Input should be greater than or equal to %(limit)s", {"limit": "0"}),
+        ("String should have at least 1 character", "cannot be empty", {}),
         (NOT_THE_SUM, "people (%(people)s) must equal military + civilian (%(parts)s)",
          {"people": "400", "parts": "390"}),
         (CATEGORIES_ABOVE, "category %(name)s (%(count)s) is more than the total (%(total)s)",
          {"name": "'women'", "count": "500", "total": "390"}),
     ],
 )  # fmt: skip
-def test_schema_messages_are_worded_as_the_catalogue_has_them(
+def test_schema_messages_are_worded_for_editors_as_the_catalogue_has_them(
     text: str, msgid: str, values: dict[str, str]
 ) -> None:
-    """The same English as the schema's, and a message the catalogue translates."""
+    """Our schemas' English as it is; the validation library's in editors' words. Either is
+    a message the catalogue translates."""
     message = forms.worded(text)
     assert (message.known, message.msgid, message.values) == (True, msgid, values)
-    assert str(message) == text.removeprefix("Value error, ")
+    assert not str(message).startswith(("Input should", "String should", "Value error"))
 
 
 def test_a_message_the_catalogue_does_not_know_is_shown_as_it_is() -> None:
@@ -376,7 +379,7 @@ def api_token(session: Session) -> str:
 BAD_STAGES = {
     "100,001 military": (
         {"release_0_military": "100001"}, {"military": 100001}, "release_0_military",
-        ["body", "releases", 0, "military"], TOO_MANY,
+        ["body", "releases", 0, "military"], SCHEMA_TOO_MANY,
     ),
     "a date in 2099": (
         {"date": "2099-01-01"}, {}, "date", ["body", "date"], TOO_LATE,
@@ -409,7 +412,7 @@ def test_the_form_and_the_api_refuse_the_same_bad_stage_with_the_same_words(
 ) -> None:
     make_exchange(session)
     page = parse(post_form(editor, NEW_STAGE, NEW_STAGE, STAGE | form_change).text)
-    assert errors_shown(page) == {form_field: message}
+    assert errors_shown(page) == {form_field: str(forms.worded(message))}  # in editors' words
     body = {
         "date": form_change.get("date", "2025-05-23"),
         "releases": [
@@ -438,7 +441,7 @@ CSV_HEADER = "exchange,date,side,military,civilian,people,remains,source_urls,so
 @pytest.mark.parametrize(
     ("cells", "column", "message"),
     [
-        pytest.param({"military": "100001"}, "military", TOO_MANY, id="100,001 military"),
+        pytest.param({"military": "100001"}, "military", SCHEMA_TOO_MANY, id="100,001 military"),
         pytest.param({"date": "2099-01-01"}, "date", TOO_LATE, id="a date in 2099"),
         pytest.param({"people": "400"}, "people", NOT_THE_SUM, id="people not military + civilian"),
     ],
@@ -644,9 +647,7 @@ def test_an_amendment_through_the_form(editor: TestClient, session: Session) -> 
     url = f"/editor/exchanges/{SLUG}/terms"
     refused = post_form(editor, url, url, amendment | {"target_russia_people": "-1"})
     assert refused.status_code == 400
-    assert errors_shown(parse(refused.text)) == {
-        "target_russia_people": "Input should be greater than or equal to 0"
-    }
+    assert errors_shown(parse(refused.text)) == {"target_russia_people": "must be at least 0"}
     saved = post_form(editor, url, url, amendment)
     assert (saved.status_code, saved.headers["location"]) == (
         303, f"/editor/exchanges/{SLUG}?saved=1#terms",
@@ -789,7 +790,7 @@ def test_with_same_numbers_a_typo_is_one_error(editor: TestClient, session: Sess
     response = post_form(editor, NEW_STAGE, NEW_STAGE, STAGE | {"release_0_military": "12o"})
     assert response.status_code == 400
     page = parse(response.text)
-    assert text(page.select_one("#stage-preview .error")) == "1 field needs attention."
+    assert text(page.select_one("#stage-preview .error")) == "1 field needs attention:"
     assert errors_shown(page) == {"release_0_military": WHOLE_NUMBER}
     assert page.select_one("#release-1").has_attr("hidden")  # type: ignore[union-attr]
     apart = post_form(editor, NEW_STAGE, NEW_STAGE, STAGE | {"same": "", "release_1_military": "x"})
@@ -1126,3 +1127,22 @@ def test_admin_deactivation_signs_the_user_out_at_once(
         )
         assert text(parse(refused.text).select_one("#error-email")) == "enter an email address"
     assert editor.get("/editor", follow_redirects=False).status_code == 303
+
+
+def test_a_refused_save_lists_each_error_at_the_top_linking_to_its_field(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data(a=(270, 110)))
+    url, values = stage_page(editor, 1)
+    typed = values | {"release_0_military": "12o", "source_0_url": "not a url", "reason": "x"}
+    page = parse(editor.post(url, data=typed).text)
+    summary = page.select_one("#error-summary")
+    assert summary is not None
+    assert summary["role"] == "alert"
+    links = {a["href"]: text(a) for a in summary.select("a")}
+    assert links["#f-release_0_military"].startswith("Release 1 · Military: ")
+    assert links["#f-source_0_url"].startswith("Source 1 · Address (http or https): ")
+    for href in links:  # each link leads to a control on the page
+        assert page.select_one(str(href)) is not None
+    preview = [text(a) for a in page.select("#stage-preview .preview-errors a")]
+    assert "Release 1 · Military" in preview

@@ -268,7 +268,7 @@ def test_the_form_refuses_long_notes_beside_the_field_keeping_them(
     notes = "n" * 25_000  # past what the form used to keep (20,000), so it was cut short
     response = post_form(editor, NEW_STAGE, NEW_STAGE, STAGE | {"notes": notes})
     assert response.status_code == 400
-    assert errors_shown(response) == {"notes": "String should have at most 10000 characters"}
+    assert errors_shown(response) == {"notes": "is too long: at most 10000 characters"}
     assert parse(response.text).select_one("#f-notes").get_text() == notes  # type: ignore[union-attr]
     assert session.exec(select(Stage)).all() == []
 
