@@ -32,7 +32,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.support import EDITORS, PASSWORD, Site
+from tests.browser.support import ADMIN, EDITORS, PASSWORD, Site
 from tests.needs import unavailable
 from tests.served import free_port, stop, wait_until_answering
 
@@ -70,7 +70,8 @@ def _swaptally() -> list[str]:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """`swaptally serve` on a free loopback port: migrated, seeded, with two editors and a token."""
+    """`swaptally serve` on a free loopback port: migrated, seeded, with two editors, an admin
+    and a token."""
     workdir = tmp_path_factory.mktemp("browser-app")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -95,6 +96,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     run("seed")
     for email in EDITORS:
         run("create-user", email, "--role", "editor", "--password-stdin", stdin=PASSWORD + "\n")
+    run("create-user", ADMIN, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
     token = run("create-token", EDITORS[0], "--name", "browser tests").strip().splitlines()[-1]
 
     log = workdir / "serve.log"

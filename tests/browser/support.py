@@ -16,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = PROJECT_ROOT / "node_modules/axe-core/axe.min.js"
 PYM_SCRIPT = PROJECT_ROOT / "node_modules/pym.js/dist/pym.v1.min.js"
 EDITORS = ("first.editor@example.org", "second.editor@example.org")
+ADMIN = "admin@example.org"
 PASSWORD = "correct horse battery staple"
 PHONE = {"width": 360, "height": 740}
 BLOCKING_IMPACTS = ("serious", "critical")
