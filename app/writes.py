@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
+from pydantic import ValidationError
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlmodel import Session, col
 
@@ -1027,7 +1028,21 @@ def merge_stage(
             current, stage.version, clashes=clashes, merged=merged, mine=mine, base=base_snapshot,
             by=by,
         )  # fmt: skip
-    return Merged(StageCreate.model_validate(merged), stage.version, kept)
+    try:
+        return Merged(StageCreate.model_validate(merged), stage.version, kept)
+    except ValidationError:
+        # Each side valid, the two together not (one removed the only source, the other
+        # published): the fields that differ are the editor's to choose.
+        differing = [name for name in MERGED if theirs[name] != edit[name]]
+        raise Conflict(
+            current,
+            stage.version,
+            clashes=differing,
+            merged=mine,
+            mine=mine,
+            base=base_snapshot,
+            by=by,
+        ) from None
 
 
 def _touch_exchange(session: Session, exchange_id: int, now: dt.datetime) -> None:

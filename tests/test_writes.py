@@ -233,3 +233,17 @@ def test_an_edit_of_a_version_history_lacks_is_never_merged(session: Session) ->
         writes.merge_stage(session, stage=stage, data=stage_data(a=(1, 1)), based_on=1)
     assert conflict.value.clashes == ["notes", "releases"]  # those that differ
     assert conflict.value.merged is None
+
+
+def test_a_merge_the_schema_refuses_is_a_clash_not_an_error(session: Session) -> None:
+    """Found in review: one editor removes the draft's only source, the other publishes it;
+    each is valid, together they are a published stage without a source."""
+    exchange = make_exchange(session, stage_data(a=(270, 120), published=False))
+    [stage] = crud.list_stage_rows(session, exchange_id=exchange.id)
+    assert stage.id is not None
+    _edit(session, stage.id, stage_data(a=(270, 120), published=False, sources=[]), based_on=1)
+    with pytest.raises(writes.Conflict) as conflict:
+        writes.merge_stage(
+            session, stage=stage, data=stage_data(a=(270, 120), published=True), based_on=1
+        )
+    assert conflict.value.clashes == ["published", "sources"]

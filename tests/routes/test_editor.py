@@ -958,6 +958,38 @@ def test_two_editors_changing_one_figure_the_second_chooses_between_both_in_word
     assert writes_snapshot(session)["notes"] == "mine"  # their figure, and my notes
 
 
+def test_choices_between_two_versions_survive_a_save_refused_for_another_reason(
+    editor: TestClient, other_editor: TestClient, session: Session
+) -> None:
+    """Found in review: a missing reason dropped the choices, and the next save put the
+    editor's own notes over the ones they had chosen to keep."""
+    make_exchange(session, stage_data(a=(270, 110), notes="as announced"))
+    url, mine = stage_page(editor, 1)
+    _, theirs = stage_page(other_editor, 1)
+    changed = {"release_0_civilian": "120", "notes": "theirs", "reason": "MoD figure"}
+    assert other_editor.post(url, data=theirs | changed).status_code == 200
+    typed = mine | {"release_0_civilian": "125", "notes": "mine", "reason": "my figure"}
+    shown = form_values(parse(editor.post(url, data=typed).text), "#stage-form")
+    choices = {"clash": ["notes", "releases"], "keep_notes": "theirs", "keep_releases": "mine"}
+    refused = editor.post(url, data=shown | choices | {"reason": ""})
+    assert refused.status_code == 400  # the figure changes: a reason is needed
+    page = parse(refused.text)
+    carried = {
+        (str(field["name"]), str(field["value"]))
+        for field in page.select("#stage-form input[type=hidden]")
+        if str(field["name"]).startswith(("clash", "keep_"))
+    }
+    assert carried == {
+        ("clash", "notes"), ("clash", "releases"), ("keep_notes", "theirs"),
+        ("keep_releases", "mine"),
+    }  # fmt: skip
+    again = form_values(page, "#stage-form") | choices
+    saved = editor.post(url, data=again | {"reason": "Kyiv's figure"})
+    assert saved.status_code == 200
+    stored = writes_snapshot(session)
+    assert (stored["notes"], stored["releases"][0]["civilian"]) == ("theirs", 125)
+
+
 def test_two_editors_changing_different_fields_both_keep_their_change(
     editor: TestClient, other_editor: TestClient, session: Session
 ) -> None:

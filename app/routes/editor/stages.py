@@ -96,35 +96,46 @@ def update_stage(
     assert exchange is not None
     state = forms.parse_stage_form(form)
 
+    # After a clash, the editor chose for each field both changed: theirs, or their own. A
+    # form refused for another reason carries the choices on, so none is lost.
+    clashed = [name for name in form.getlist("clash") if name in writes.MERGED]
+    choices = {name: str(form.get(f"keep_{name}") or "") for name in clashed}
+
     def again(status_code: int, conflict: writes.Conflict | None = None) -> Response:
         return _stage_page(
             request, session, user, state, exchange=exchange, stage=stage, conflict=conflict,
-            status_code=status_code,
+            status_code=status_code, carried={} if conflict else choices,
         )  # fmt: skip
 
     if state.data is None or not state.valid:
         return again(400)
-    # After a clash, the editor chose for each field both changed: theirs, or their own.
-    clashed = [name for name in form.getlist("clash") if name in writes.MERGED]
-    choices = {name: form.get(f"keep_{name}") for name in clashed}
     try:
-        merged = writes.merge_stage(
-            session,
-            stage=stage,
-            data=state.data,
-            based_on=form_version(state.values["version"]),
-            keep_theirs={name for name, choice in choices.items() if choice == "theirs"},
-            must_choose={name for name, choice in choices.items() if choice != "mine"},
-        )
-        writes.update_stage(
-            session,
-            stage=stage,
-            data=merged.data,
-            expected_version=merged.version,
-            actor=user.email,
-            user_id=user.id,
-            reason=state.reason,
-        )
+        for attempt in (1, 2):
+            try:
+                merged = writes.merge_stage(
+                    session,
+                    stage=stage,
+                    data=state.data,
+                    based_on=form_version(state.values["version"]),
+                    keep_theirs={name for name, choice in choices.items() if choice == "theirs"},
+                    must_choose={name for name, choice in choices.items() if choice != "mine"},
+                )
+                writes.update_stage(
+                    session,
+                    stage=stage,
+                    data=merged.data,
+                    expected_version=merged.version,
+                    actor=user.email,
+                    user_id=user.id,
+                    reason=state.reason,
+                )
+                break
+            except writes.Conflict as lost_race:
+                # Someone saved between the merge and the save: merge again with theirs.
+                if attempt == 2 or lost_race.merged is not None or lost_race.clashes:
+                    raise
+                session.rollback()
+                session.refresh(stage)
     except writes.ReasonRequired as missing:
         forms.location_error(("reason",), str(missing), forms.stage_field, state.errors)
         return again(400)
@@ -313,6 +324,7 @@ def _stage_page(
     stage: Stage | None,
     conflict: writes.Conflict | None = None,
     status_code: int = 200,
+    carried: dict[str, str] | None = None,
 ) -> Response:
     parties = party_choices(session, exchange, request)
     context = {
@@ -323,6 +335,7 @@ def _stage_page(
         "parties": parties,
         "conflict": conflict,
         "clashes": _clashes(conflict, dict(parties)) if conflict else [],
+        "carried": carried or {},
         **_preview(session, exchange, state, stage, request),
     }
     return render(request, "editor/stage_form.html", context, status_code=status_code)
