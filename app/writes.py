@@ -1045,6 +1045,39 @@ def merge_stage(
         ) from None
 
 
+def save_stage_edit(
+    session: Session,
+    *,
+    stage: Stage,
+    data: StageCreate,
+    based_on: int,
+    actor: str,
+    user_id: int | None,
+    reason: str | None,
+    keep_theirs: Collection[str] = (),
+    must_choose: Collection[str] = (),
+) -> Merged:
+    """An edit begun on version `based_on`, merged (merge_stage) and saved (update_stage). A
+    save that loses the race between the two merges again once, with the newer version."""
+    for attempt in (1, 2):
+        merged = merge_stage(
+            session, stage=stage, data=data, based_on=based_on,
+            keep_theirs=keep_theirs, must_choose=must_choose,
+        )  # fmt: skip
+        try:
+            update_stage(
+                session, stage=stage, data=merged.data, expected_version=merged.version,
+                actor=actor, user_id=user_id, reason=reason,
+            )  # fmt: skip
+            return merged
+        except Conflict:
+            if attempt == 2:
+                raise
+            session.rollback()
+            session.refresh(stage)
+    raise AssertionError("unreachable")
+
+
 def _touch_exchange(session: Session, exchange_id: int, now: dt.datetime) -> None:
     session.execute(update(Exchange).where(col(Exchange.id) == exchange_id).values(updated_at=now))
 

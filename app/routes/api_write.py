@@ -404,16 +404,10 @@ def update_stage(
         del stored["releases"]
     body = _validated(StageWrite, stored | changes)
     try:
-        merged = writes.merge_stage(session, stage=stage, data=_stage_data(body), based_on=based_on)
-        writes.update_stage(
-            session,
-            stage=stage,
-            data=merged.data,
-            expected_version=merged.version,
-            actor=user.email,
-            user_id=user.id,
-            reason=body.reason,
-        )
+        merged = writes.save_stage_edit(
+            session, stage=stage, data=_stage_data(body), based_on=based_on,
+            actor=user.email, user_id=user.id, reason=body.reason,
+        )  # fmt: skip
     except writes.Conflict as conflict:
         raise _stale(stage_etag(stage.id, conflict.version), conflict) from None
     except writes.ReasonRequired as error:

@@ -110,32 +110,17 @@ def update_stage(
     if state.data is None or not state.valid:
         return again(400)
     try:
-        for attempt in (1, 2):
-            try:
-                merged = writes.merge_stage(
-                    session,
-                    stage=stage,
-                    data=state.data,
-                    based_on=form_version(state.values["version"]),
-                    keep_theirs={name for name, choice in choices.items() if choice == "theirs"},
-                    must_choose={name for name, choice in choices.items() if choice != "mine"},
-                )
-                writes.update_stage(
-                    session,
-                    stage=stage,
-                    data=merged.data,
-                    expected_version=merged.version,
-                    actor=user.email,
-                    user_id=user.id,
-                    reason=state.reason,
-                )
-                break
-            except writes.Conflict as lost_race:
-                # Someone saved between the merge and the save: merge again with theirs.
-                if attempt == 2 or lost_race.merged is not None or lost_race.clashes:
-                    raise
-                session.rollback()
-                session.refresh(stage)
+        merged = writes.save_stage_edit(
+            session,
+            stage=stage,
+            data=state.data,
+            based_on=form_version(state.values["version"]),
+            actor=user.email,
+            user_id=user.id,
+            reason=state.reason,
+            keep_theirs={name for name, choice in choices.items() if choice == "theirs"},
+            must_choose={name for name, choice in choices.items() if choice != "mine"},
+        )
     except writes.ReasonRequired as missing:
         forms.location_error(("reason",), str(missing), forms.stage_field, state.errors)
         return again(400)
