@@ -345,6 +345,21 @@ def _agree(a: Figures, b: Figures) -> bool | None:
     return all(a.measures()[m] == b.measures()[m] for m in shared)
 
 
+def disputed_claims(claims: Sequence[Claim]) -> list[int]:
+    """The positions of the claims that another claim for the same receiving party and kind
+    contradicts: what a reader is shown as "disputed: Moscow says 195"."""
+    found: set[int] = set()
+    for index, first in enumerate(claims):
+        for later, second in enumerate(claims[index + 1 :], start=index + 1):
+            same = (first.figures.received_by, first.figures.kind) == (
+                second.figures.received_by,
+                second.figures.kind,
+            )
+            if same and _agree(first.figures, second.figures) is False:
+                found |= {index, later}
+    return sorted(found)
+
+
 def stage_status(
     releases: Sequence[Figures], claims: Sequence[Claim], *, disputed_reason: str | None = None
 ) -> StageStatus:
@@ -352,16 +367,8 @@ def stage_status(
     party, kind and measure (or an editor gave a reason); `confirmed` when, for every release,
     figures from both the releasing and the receiving side, or from an independent announcer,
     agree with it; `reported` otherwise."""
-    if disputed_reason:
+    if disputed_reason or disputed_claims(claims):
         return "disputed"
-    for index, first in enumerate(claims):
-        for second in claims[index + 1 :]:
-            same = (first.figures.received_by, first.figures.kind) == (
-                second.figures.received_by,
-                second.figures.kind,
-            )
-            if same and _agree(first.figures, second.figures) is False:
-                return "disputed"
     if not releases:
         return "reported"
     for release in releases:

@@ -428,15 +428,20 @@ def _figures(figure: FigureIn | ReleaseIn, released_by: str | None = None) -> ta
     )
 
 
+def stage_claims(data: StageCreate) -> list[tuple[SourceCreate, tally.Claim]]:
+    """Each count a source gave, as a claim of the tally's, beside its source."""
+    return [
+        (source, tally.Claim(speaks_for=source.speaks_for, figures=_figures(figure)))
+        for source in data.sources
+        for figure in source.figures
+    ]
+
+
 def derived_status(releases: list[ReleaseIn], data: StageCreate) -> str:
     """The stage's status from its releases and its sources' figures (tally.stage_status)."""
     return tally.stage_status(
         [_figures(release, release.released_by) for release in releases],
-        [
-            tally.Claim(speaks_for=source.speaks_for, figures=_figures(figure))
-            for source in data.sources
-            for figure in source.figures
-        ],
+        [claim for _, claim in stage_claims(data)],
         disputed_reason=data.disputed_reason,
     )
 

@@ -144,7 +144,7 @@ def hostile(client: TestClient, session: Session) -> dict[str, Any]:
     parties = [party["slug"] for party in response.json()["parties"]]
 
     page = f"/editor/exchanges/{SLUG}/stages/new"
-    form = {"date": "2025-05-24", "same": "1", "published": "1"}
+    form = {"date": "2025-05-24", "same": "1", "published": "1", "confirmed": "no-receiving-source"}
     for index, (released, received) in enumerate(((1, 0), (0, 1))):
         form[f"release_{index}_released_by"] = parties[released]
         form[f"release_{index}_received_by"] = parties[received]

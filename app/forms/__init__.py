@@ -33,6 +33,8 @@ from app.forms.exchanges import (
     total_field,
 )
 from app.forms.stages import (
+    NOT_CONFIRMED,
+    Caution,
     StageForm,
     blank_stage_form,
     parse_stage_form,
@@ -42,7 +44,8 @@ from app.forms.stages import (
 )
 
 __all__ = [
-    "COUNTS", "MAX_ROWS", "SLUG_TAKEN", "ExchangeForm", "Message", "SimpleForm", "StageForm",
+    "COUNTS", "MAX_ROWS", "NOT_CONFIRMED", "SLUG_TAKEN", "Caution", "ExchangeForm", "Message",
+    "SimpleForm", "StageForm",
     "TermsForm", "TotalForm", "blank_exchange_form", "blank_stage_form", "blank_terms_form",
     "blank_total_form", "exchange_field", "exchange_form_from", "location_error",
     "parse_exchange_form", "parse_new_exchange_form", "parse_stage_form", "parse_terms_form",

@@ -36,7 +36,11 @@ RELEASE_FIELDS = (
 # "Same numbers both ways": the second release row takes all of these from the first.
 MIRRORED = ("kind", *COUNTS, "qualifier", "outside_deal", "categories", "date")
 FIGURE_FIELDS = ("received_by", *COUNTS, "qualifier")
-STAGE_FIELDS = ("date", "notes", "disputed_reason", "published", "same", "reason", "version")
+STAGE_FIELDS = (
+    "date", "notes", "disputed_reason", "published", "same", "reason", "version", "confirmed",
+    "confirming",
+)  # fmt: skip
+GIVES_RELEASES = "gives_releases"  # a source row's box: its announcer gave the releases' counts
 FAR_FACTOR = 5
 NO_RELEASER = N_("choose who released them")
 NO_RECEIVER = N_("choose who received them")
@@ -62,6 +66,13 @@ class StageForm:
     # The releases once each reads and passes the schema, even while another field (a source
     # not yet filled in, say) keeps the stage from saving: the live preview follows the typing.
     typed_releases: list[ReleaseIn] | None = None
+    # Warnings publishing waits on, shown for the editor to confirm.
+    waiting: list["Caution"] = field(default_factory=list)
+
+    @property
+    def confirmed(self) -> set[str]:
+        """The warnings the editor saw and confirmed, by code, before publishing."""
+        return {code for code in self.values.get("confirmed", "").split(",") if code}
 
     @property
     def valid(self) -> bool:
@@ -91,7 +102,7 @@ def _release_values(index: int, release: dict[str, Any]) -> dict[str, str]:
 def blank_stage_form(*, today: dt.date, parties: Sequence[str]) -> StageForm:
     """A new stage. Two parties: both directions pre-filled with the same numbers, as most
     swaps are announced; more parties: two empty rows to choose them in."""
-    values = {"date": today.isoformat(), "published": "1"}
+    values = {"date": today.isoformat()}
     if len(parties) == len(SIDE_KEYS):
         first, second = parties
         values |= _release_values(0, {"released_by": second, "received_by": first})
@@ -199,19 +210,26 @@ def parse_stage_form(form: FormData) -> StageForm:
     kept = [row for row in releases if not is_blank(row, ("kind", "qualifier"))]
     mirrored = same and len(kept) >= 2 and kept[1] is releases[1]
     sources: list[tuple[dict[str, str], list[dict[str, str]]]] = []
+    gives: list[bool] = []
     for index, row in read_rows(form, "source", SOURCE_FIELDS):
         figures = [
             figure
             for _, figure in read_rows(form, f"source_{index}_figure", FIGURE_FIELDS)
             if not is_blank(figure, ("qualifier",))
         ]
+        given = bool(read_field(form, f"source_{index}_{GIVES_RELEASES}"))
+        if given:
+            # "Gives the figures above": the announcer's counts are the releases', one per row.
+            figures = [{name: release[name] for name in FIGURE_FIELDS} for release in kept]
         if figures or not is_blank(row, ("speaks_for",)):
             sources.append((row, figures))
+            gives.append(given)
 
     for index, row in enumerate(kept):
         values |= {f"release_{index}_{name}": value for name, value in row.items()}
     for index, (row, figures) in enumerate(sources):
         values |= {f"source_{index}_{name}": value for name, value in row.items()}
+        values[f"source_{index}_{GIVES_RELEASES}"] = "1" if gives[index] else ""
         for number, figure in enumerate(figures):
             values |= {f"source_{index}_figure_{number}_{k}": v for k, v in figure.items()}
     # Shown back with at least one row of each (empty), besides the spare one.
@@ -277,19 +295,33 @@ def _each_release(typed: list[dict[str, Any]], errors: Errors) -> list[ReleaseIn
         return None
 
 
+@dataclass(frozen=True)
+class Caution:
+    """Something worth a second look that does not block saving a draft; publishing with it
+    takes the editor's confirmation, of each caution by its `code`."""
+
+    code: str
+    message: Message
+
+
 def warnings(
     data: StageCreate,
     *,
     agreed_on: dt.date | None,
+    today: dt.date,
     over_target: bool,
     earlier_people: list[int],
-) -> list[str]:
-    """Things worth a second look that do not block saving."""
+    status: str,
+    names: dict[str, str],
+) -> list[Caution]:
+    """Things worth a second look before publishing; `names` words the parties."""
     found = []
     if agreed_on and data.date < agreed_on:
-        found.append(N_("The date is before the exchange was agreed."))
+        found.append(Caution("before-agreement", Message(BEFORE_AGREEMENT)))
+    if data.date > today:
+        found.append(Caution("future", Message(IN_THE_FUTURE)))
     if over_target:
-        found.append(N_("After this stage a party is over its target."))
+        found.append(Caution("over-target", Message(OVER_TARGET)))
     if len(earlier_people) >= 2:
         typical = statistics.median(earlier_people)
         this = [
@@ -298,5 +330,26 @@ def warnings(
             if release.kind == "living" and release.people is not None
         ]
         if typical and any(p > typical * FAR_FACTOR or p * FAR_FACTOR < typical for p in this):
-            found.append(N_("A count is far from those of the earlier stages; check for a typo."))
+            found.append(Caution("far", Message(FAR_FROM_EARLIER)))
+    receiving = sorted({r.received_by for r in data.releases or [] if not r.outside_deal})
+    speaking = {source.speaks_for for source in data.sources}
+    if data.sources and receiving and not speaking & {*receiving, "independent"}:
+        parties = ", ".join(names.get(party, party) for party in receiving)
+        found.append(
+            Caution("no-receiving-source", Message(NO_RECEIVING_SOURCE, (("parties", parties),)))
+        )
+    if status == "disputed" and not data.disputed_reason:
+        found.append(Caution("disputed", Message(DISPUTED)))
     return found
+
+
+BEFORE_AGREEMENT = N_("The date is before the exchange was agreed.")
+IN_THE_FUTURE = N_("The date is after today.")
+OVER_TARGET = N_("After this stage a party is over its target.")
+FAR_FROM_EARLIER = N_("A count is far from those of the earlier stages; check for a typo.")
+NO_RECEIVING_SOURCE = N_(
+    "No source speaks for a side that received people (%(parties)s): their own announcement is"
+    " the one readers trust most."
+)
+DISPUTED = N_("The sources' counts differ: readers will see this stage as disputed.")
+NOT_CONFIRMED = N_("tick this to publish with these warnings, or save a draft")

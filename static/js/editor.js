@@ -50,9 +50,13 @@ const removeSpareRows = () => {
 removeSpareRows();
 document.addEventListener("htmx:afterSettle", removeSpareRows);
 
-// After a refused save, the error summary (or the conflict) takes focus, so that screen
+// After a refused save, the error summary (or the check before publishing, or the conflict) takes focus, so that screen
 // readers announce it and the editor sees it first; its links move focus into the field.
-(document.getElementById("error-summary") ?? document.getElementById("conflict"))?.focus();
+(
+  document.getElementById("error-summary") ??
+  document.getElementById("confirm-publish") ??
+  document.getElementById("conflict")
+)?.focus();
 document.addEventListener("click", (event) => {
   const link = event.target instanceof Element ? event.target.closest(".error-summary a, .preview-errors a") : null;
   const target = link && document.getElementById(link.hash.slice(1));

@@ -8,7 +8,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import NewContext
-from tests.browser.support import EDITORS, Site, assert_accessible_in_both_schemes, sign_in
+from tests.browser.support import (
+    ADMIN,
+    EDITORS,
+    Site,
+    assert_accessible_in_both_schemes,
+    sign_in,
+)
 
 
 @pytest.fixture(scope="module")
@@ -17,15 +23,24 @@ def stage_under_test(site: Site) -> tuple[str, int]:
     return slug, site.stage_ids(slug)[0]
 
 
-@pytest.fixture(scope="module")
-def editor_state(browser: Any, site: Site) -> dict[str, Any]:
-    """A signed-in editor's cookies, so that each page below need not sign in again."""
+def _signed_in(browser: Any, site: Site, email: str) -> dict[str, Any]:
+    """A signed-in account's cookies, so that each page below need not sign in again."""
     context = browser.new_context(base_url=site.base_url)
     page = context.new_page()
-    sign_in(page, EDITORS[0])
+    sign_in(page, email)
     state: dict[str, Any] = context.storage_state()
     context.close()
     return state
+
+
+@pytest.fixture(scope="module")
+def editor_state(browser: Any, site: Site) -> dict[str, Any]:
+    return _signed_in(browser, site, EDITORS[0])
+
+
+@pytest.fixture(scope="module")
+def admin_state(browser: Any, site: Site) -> dict[str, Any]:
+    return _signed_in(browser, site, ADMIN)
 
 
 PUBLIC_PAGES = {
@@ -69,7 +84,7 @@ def _stage_with_errors(page: Page, slug: str, _stage: int) -> None:
     page.goto(f"/editor/exchanges/{slug}/stages/new")
     page.locator("#f-release_0_military").fill("lots")
     page.get_by_label("Date").fill("2009-01-01")
-    page.get_by_role("button", name="Save stage").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator("#error-release_0_military")).to_be_visible()
 
 
@@ -82,12 +97,24 @@ def _stage_with_preview_warnings(page: Page, slug: str, _stage: int) -> None:
     expect(page.locator("#stage-preview .warning").first).to_be_visible()
 
 
+def _check_before_publishing(page: Page, slug: str, _stage: int) -> None:
+    page.goto(f"/editor/exchanges/{slug}/stages/new")
+    page.get_by_label("Address (http or https)").fill("https://news.example.org/check")
+    page.get_by_label("Publisher (the outlet)").fill("Example Wire")
+    page.locator("#f-release_0_military").fill("10")
+    page.get_by_role("button", name="Publish", exact=True).click()
+    check = page.locator("#confirm-publish")
+    expect(check).to_be_focused()
+    check.get_by_role("button", name="Publish", exact=True).click()  # unticked: an error
+    expect(check.locator(".error")).to_be_visible()
+
+
 def _conflict(page: Page, _slug: str, stage: int) -> None:
     page.goto(f"/editor/stages/{stage}")
     # Not the stored version (versions start at 1, so 0 is refused as a lost form): a conflict.
     page.locator("#stage-form input[name=version]").evaluate("input => { input.value = '9'; }")
     page.get_by_label("Notes").fill("stale edit")
-    page.get_by_role("button", name="Save stage").click()
+    page.get_by_role("button", name="Publish changes").click()
     expect(page.get_by_role("alert")).to_be_visible()
 
 
@@ -105,11 +132,21 @@ EDITOR_PAGES: dict[str, Callable[[Page, str, int], None]] = {
     "new stage": _new_stage,
     "stage with errors": _stage_with_errors,
     "stage preview warnings": _stage_with_preview_warnings,
+    "check before publishing": _check_before_publishing,
     "edit stage": _goto("/editor/stages/{stage}"),
     "stage conflict": _conflict,
     "stage history": _goto("/editor/stages/{stage}/history"),
     "exchange history": _goto("/editor/exchanges/{slug}/history"),
     "api tokens": _goto("/editor/tokens"),
+    "terms": _goto("/editor/exchanges/{slug}/terms"),
+    "official totals": _goto("/editor/conflicts/russia-ukraine-war"),
+    "import": _goto("/editor/import"),
+    "password": _goto("/editor/password"),
+}
+ADMIN_PAGES = {
+    "users": "/admin/users",
+    "a user's password": "/admin/users/1/password",
+    "deleted stages": "/admin/deleted",
 }
 
 
@@ -123,4 +160,12 @@ def test_editor_pages(
     page = new_context(storage_state=editor_state).new_page()
     arrive(page, *stage_under_test)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert_accessible_in_both_schemes(page)
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES.values(), ids=ADMIN_PAGES.keys())
+def test_admin_pages(new_context: NewContext, admin_state: dict[str, Any], path: str) -> None:
+    page = new_context(storage_state=admin_state).new_page()
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert_accessible_in_both_schemes(page)

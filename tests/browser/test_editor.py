@@ -91,7 +91,17 @@ def test_phone_editor_adds_a_stage_with_live_preview(
     expect(phone.locator(preview_line("Russia"))).to_have_text("Russia: 300 of 500 (60.0\u00a0%)")
     expect(phone.locator(".derived-status")).to_have_text("Status once saved: reported")
 
-    phone.get_by_role("button", name="Save stage").click()
+    # Publishing a stage whose only source is the press waits for the editor to confirm.
+    phone.get_by_role("button", name="Publish", exact=True).click()
+    check = phone.locator("#confirm-publish")
+    expect(check).to_be_focused()
+    expect(check.locator("li")).to_have_text([re.compile("^No source speaks for a side")])
+    check.get_by_role("button", name="Publish", exact=True).click()
+    expect(check.locator(".error")).to_have_text(
+        "tick this to publish with these warnings, or save a draft"
+    )
+    check.get_by_label("I have checked these, publish anyway").check()
+    check.get_by_role("button", name="Publish", exact=True).click()
     expect(phone).to_have_url(
         re.compile(rf"/editor/exchanges/{slug}\?saved=1&stage=\d+#stage-\d+$")
     )
@@ -134,7 +144,7 @@ def test_sources_counts_confirm_a_stage(page: Page, site: Site) -> None:
     # The preview follows each keystroke; on a loaded machine the last one may come late.
     derived = page.locator(".derived-status")
     expect(derived).to_have_text("Status once saved: confirmed", timeout=30_000)
-    page.get_by_role("button", name="Save stage").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator("#saved-stage")).to_contain_text("is confirmed.")
 
 
@@ -143,7 +153,7 @@ def test_stage_form_errors_sit_beside_their_field(page: Page, site: Site) -> Non
     sign_in(page, next_path=f"/editor/exchanges/{slug}/stages/new")
     page.locator("#f-release_0_military").fill("12o")
     page.locator("#f-release_0_civilian").fill("100001")
-    page.get_by_role("button", name="Save stage").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     military = page.locator("#f-release_0_military")
     expect(military).to_have_attribute("aria-invalid", "true")
     expect(military).to_have_value("12o")
@@ -178,13 +188,13 @@ def test_two_editors_same_figure_second_chooses_between_both(
 
     first.locator("#f-release_0_military").fill("110")
     first.get_by_label(re.compile("^Reason for the change")).fill("Ministry corrected its count")
-    first.get_by_role("button", name="Save stage").click()
+    first.get_by_role("button", name="Publish changes").click()
     expect(first.get_by_role("status")).to_have_text("Saved.")
 
     second.locator("#f-release_0_military").fill("130")
     second.get_by_label("Notes").fill("Second editor's note")
     second.get_by_label(re.compile("^Reason for the change")).fill("Zelensky gave 130")
-    second.get_by_role("button", name="Save stage").click()
+    second.get_by_role("button", name="Publish changes").click()
 
     alert = second.get_by_role("alert")
     expect(alert).to_contain_text("Someone else saved this first")
@@ -202,7 +212,7 @@ def test_two_editors_same_figure_second_chooses_between_both(
 
     # Having compared, the second editor keeps their own figure.
     second.get_by_label("Keep yours").check()
-    second.get_by_role("button", name="Save stage").click()
+    second.get_by_role("button", name="Publish changes").click()
     expect(second.get_by_role("status")).to_have_text("Saved.")
     reader.reload()
     expect(reader.locator(".side-tally[data-side='a'] .breakdown")).to_contain_text("military 130")
@@ -222,12 +232,12 @@ def test_two_editors_different_fields_both_keep_their_change(
     sign_in(first, EDITORS[0], next_path=f"/editor/stages/{stage_id}")
     sign_in(second, EDITORS[1], next_path=f"/editor/stages/{stage_id}")
     first.get_by_label("Notes").fill("First editor's note")
-    first.get_by_role("button", name="Save stage").click()
+    first.get_by_role("button", name="Publish changes").click()
     expect(first.get_by_role("status")).to_have_text("Saved.")
 
     second.locator("#f-release_0_military").fill("130")
     second.get_by_label(re.compile("^Reason for the change")).fill("Zelensky gave 130")
-    second.get_by_role("button", name="Save stage").click()
+    second.get_by_role("button", name="Publish changes").click()
     expect(second.locator("#merged")).to_contain_text("Notes")
     second.goto(f"/editor/stages/{stage_id}")
     expect(second.get_by_label("Notes")).to_have_value("First editor's note")
@@ -256,7 +266,7 @@ def test_releases_and_sources_added_and_removed(page: Page, site: Site) -> None:
     page.get_by_role("button", name="Add another release").click()
     expect(releases).to_have_count(3)
     expect(releases.nth(2)).to_have_accessible_name("Release 3")
-    expect(releases.nth(2).get_by_label("Released by")).to_be_focused()
+    expect(releases.nth(2).get_by_label("Received by")).to_be_focused()
     releases.nth(2).get_by_label("Released by").select_option("russia")
     releases.nth(2).get_by_label("Received by").select_option("ukraine")
     releases.nth(2).get_by_label("People in all").fill("31")
@@ -274,7 +284,7 @@ def test_releases_and_sources_added_and_removed(page: Page, site: Site) -> None:
     expect(rows).to_have_count(3)
     fields = page.locator(".source-row input, .source-row select")
     ids = fields.evaluate_all("fields => fields.map(f => f.id)")
-    assert len(ids) == len(set(ids)) == 18, f"source fields share ids: {sorted(ids)}"
+    assert len(ids) == len(set(ids)) == 21, f"source fields share ids: {sorted(ids)}"
     for field in fields.all():
         expect(field).to_have_accessible_name(re.compile(r"\S"))
     rows.nth(2).get_by_role("button", name="Remove this source").click()
@@ -282,12 +292,18 @@ def test_releases_and_sources_added_and_removed(page: Page, site: Site) -> None:
     for index, url in enumerate(("https://a.example.org/1", "https://b.example.org/2")):
         rows.nth(index).get_by_label("Address (http or https)").fill(url)
         rows.nth(index).get_by_label("Publisher (the outlet)").fill(f"Outlet {index + 1}")
+    rows.nth(0).get_by_label("Speaks for").select_option("ukraine")
     page.locator("#f-release_0_military").fill("12")
     page.locator("#f-release_0_civilian").fill("0")
     expect(page.locator(preview_line("Ukraine"))).to_have_text(
         "Ukraine: 132 of 500 (26.4\u00a0%) · plus 31 outside the deal"
     )
-    page.get_by_role("button", name="Save stage").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
+    # 12 where the earlier stage had 120: worth a second look before it goes out.
+    check = page.locator("#confirm-publish")
+    expect(check.locator("li")).to_have_text([re.compile("^A count is far from those")])
+    check.get_by_label("I have checked these, publish anyway").check()
+    check.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     page.goto(f"/exchanges/{slug}")
     newest = page.locator(".stages article.stage").last
@@ -342,7 +358,7 @@ def test_the_stage_form_fits_phones_and_desktops(
     page.goto(f"/editor/exchanges/{slug}/stages/new?lang={lang}")
     page.locator("#f-release_0_military").fill("12o")
     page.locator("#f-release_0_civilian").fill("30")
-    page.locator("#stage-form button[type=submit]").click()
+    page.locator("#stage-form button.primary").click()
     expect(page.locator("#error-release_0_military")).to_be_visible()
     for scheme in SCHEMES:
         page.emulate_media(color_scheme=scheme)
@@ -352,4 +368,4 @@ def test_the_stage_form_fits_phones_and_desktops(
         sizes = page.evaluate(SIZES, TAPPABLE)
         small_text = [s for s in sizes if s["type"] != "checkbox" and s["font"] < 16]
         small_targets = [s for s in sizes if s["height"] < 44]
-        assert (len(sizes), small_text, small_targets) == (27, [], [])
+        assert (len(sizes), small_text, small_targets) == (28, [], [])

@@ -118,7 +118,7 @@ def test_keyboard_only_stage_entry(page: Page, site: Site) -> None:
     tab_to(page, "Add another release")
     page.keyboard.press("Enter")
     expect(page.locator("#release-rows > .release-row")).to_have_count(3)
-    expect(page.get_by_role("group", name="Release 3").get_by_label("Released by")).to_be_focused()
+    expect(page.get_by_role("group", name="Release 3").get_by_label("Received by")).to_be_focused()
     tab_to(page, "Remove this release")
     page.keyboard.press("Enter")
     expect(page.locator("#release-rows > .release-row")).to_have_count(2)
@@ -150,7 +150,7 @@ def test_keyboard_only_stage_entry(page: Page, site: Site) -> None:
     expect(page.locator("#stage-preview li[data-side-name='Russia']")).to_have_text(
         "Russia: 161 of 500 (32.2\u00a0%)"
     )
-    tab_to(page, "Save stage")
+    tab_to(page, "Publish")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text("Saved.")
     expect(page.locator("#saved-stage")).to_contain_text("is reported.")

@@ -76,7 +76,8 @@ def test_stage_entry_without_javascript(new_context: NewContext, site: Site) -> 
     expect(spare.locator("legend").first).to_have_text("Source 2")
     spare.get_by_label("Address (http or https)").fill("https://news.example.org/second")
     spare.get_by_label("Publisher (the outlet)").fill("Second Wire")
-    page.get_by_role("button", name="Save stage").click()
+    spare.get_by_label("Speaks for").select_option("independent")
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
 
     page.goto(f"/exchanges/{slug}")
@@ -94,7 +95,7 @@ def test_errors_without_javascript(new_context: NewContext, site: Site) -> None:
     page = without_js(new_context).new_page()
     sign_in(page, next_path=f"/editor/exchanges/{slug}/stages/new")
     page.locator("#f-release_0_military").fill("-4")
-    page.get_by_role("button", name="Save stage").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator("#error-release_0_military")).to_have_text("must be at least 0")
     expect(page.locator("#f-release_0_military")).to_have_value("-4")
 

@@ -29,6 +29,7 @@ STAGE = {
     "release_1_kind": "living", "release_1_qualifier": "exact",
     "source_0_url": "https://example.org/report", "source_0_publisher": "Example Wire",
     "source_0_published_at": "2025-05-23", "source_0_claim": "Both sides confirmed",
+    "source_0_speaks_for": "ukraine",
 }  # fmt: skip
 WHOLE_NUMBER = "enter a whole number, or leave it empty if not disclosed"
 NOT_A_DATE = "enter a date like 2025-05-23"
@@ -74,12 +75,16 @@ def errors_shown(page: Any) -> dict[str, str]:
     return {str(e["id"]).removeprefix("error-"): text(e) for e in page.select("p.error[id]")}
 
 
-def form_values(page: Any, selector: str) -> dict[str, str]:
+def form_values(page: Any, selector: str, press: str | None = None) -> dict[str, str]:
     """What a browser would send from the form: each field's value, the first option of a
-    select where none is chosen, checked boxes only."""
+    select where none is chosen, checked boxes only, and the submit button pressed (the button
+    named `press`, else the first, as Enter in a field does)."""
     form = page.select_one(selector)
     assert form is not None
     values: dict[str, str] = {}
+    buttons = [b for b in form.select("button[type=submit][name]") if press in (None, text(b))]
+    if buttons:
+        values[str(buttons[0]["name"])] = str(buttons[0].get("value", ""))
     for field in form.select("input"):
         if field.get("type") != "checkbox" or field.has_attr("checked"):
             values[str(field["name"])] = str(field.get("value", ""))
@@ -90,9 +95,11 @@ def form_values(page: Any, selector: str) -> dict[str, str]:
     return values
 
 
-def stage_page(client: TestClient, stage_id: int) -> tuple[str, dict[str, str]]:
+def stage_page(
+    client: TestClient, stage_id: int, press: str | None = None
+) -> tuple[str, dict[str, str]]:
     page = parse(client.get(f"/editor/stages/{stage_id}").text)
-    return f"/editor/stages/{stage_id}", form_values(page, "#stage-form")
+    return f"/editor/stages/{stage_id}", form_values(page, "#stage-form", press)
 
 
 # ---- exchanges, then stages --------------------------------------------------------------
@@ -516,9 +523,45 @@ def test_sources_with_announcers_and_counts_and_the_derived_status(
         "source_2_url": "https://example.org/tass", "source_2_publisher": "TASS",
         "source_2_figure_0_received_by": "ukraine", "source_2_figure_0_people": "380",
     }  # fmt: skip
-    assert editor.post(url, data=disputed, follow_redirects=False).status_code == 303
+    # A figure now disputed is a new warning: publishing it waits for the editor's confirmation.
+    asked = editor.post(url, data=disputed, follow_redirects=False)
+    assert asked.status_code == 400
+    check = parse(asked.text)
+    assert texts(check, "#confirm-publish li") == [
+        "The sources' counts differ: readers will see this stage as disputed."
+    ]
+    assert text(check.select_one(".derived-status")) == (
+        "Status once saved: disputed — Russian Defence Ministry says 390 to Ukraine;"
+        " Coordination Headquarters says 390 to Ukraine; TASS says 380 to Ukraine"
+    )
+    confirmed = form_values(check, "#stage-form") | {"confirmed": "disputed"}
+    assert editor.post(url, data=confirmed, follow_redirects=False).status_code == 303
     edited = parse(editor.get(url).text)
     assert text(edited.select_one("#stage-status")) == "Status now: disputed"
+
+
+def test_a_source_that_gives_the_figures_above_in_one_tap(
+    editor: TestClient, session: Session
+) -> None:
+    """Both sides' announcers give the releases' counts: one box each, no counts typed, and the
+    stage is confirmed; a count typed in such a source is replaced by the releases'."""
+    make_exchange(session)
+    blank = parse(editor.get(NEW_STAGE).text)
+    assert blank.select_one("#f-source_0_gives_releases") is not None
+    both = STAGE | {
+        "source_0_speaks_for": "ukraine", "source_0_gives_releases": "1",
+        "source_0_figure_0_received_by": "ukraine", "source_0_figure_0_people": "5",
+        "source_1_url": "https://example.org/mod", "source_1_publisher": "TASS",
+        "source_1_announcer": "Russian Defence Ministry", "source_1_speaks_for": "russia",
+        "source_1_gives_releases": "1",
+    }  # fmt: skip
+    assert post_form(editor, NEW_STAGE, NEW_STAGE, both).status_code == 303
+    [stage] = editor.get(f"/api/v1/exchanges/{SLUG}").json()["stages"]
+    assert stage["status"] == "confirmed"
+    given = [(f["received_by"], f["military"], f["civilian"], f["people"]) for f in
+             stage["sources"][0]["figures"]]  # fmt: skip
+    assert given == [("ukraine", 270, 120, 390), ("russia", 270, 120, 390)]
+    assert stage["sources"][1]["figures"] == stage["sources"][0]["figures"]
 
 
 def test_a_reason_marks_a_stage_disputed_when_the_doubt_is_not_a_number(
@@ -697,6 +740,97 @@ def test_an_official_total_through_the_form(editor: TestClient, session: Session
         "Ukraine: 8,050 people · as of 11 March 2026 · Coordination Headquarters"
         " · all exchanges since 2022"
     ]
+
+
+# ---- drafts, and the check before publishing ---------------------------------------------
+
+
+def test_a_new_stage_is_saved_as_a_draft_or_published_never_by_default(
+    editor: TestClient, session: Session
+) -> None:
+    """No box ticked in advance: the editor presses "Save draft" (what Enter does) or "Publish".
+    A draft needs no source yet and counts nowhere."""
+    make_exchange(session)
+    blank = parse(editor.get(NEW_STAGE).text)
+    assert blank.select('input[name="published"]') == []
+    assert texts(blank, "#stage-form .actions button") == ["Save draft", "Publish"]
+    assert form_values(blank, "#stage-form")["published"] == ""  # Enter saves a draft
+    no_source = {"source_0_url": "", "source_0_publisher": "", "source_0_claim": ""}
+    draft = STAGE | no_source | {"published": "", "source_0_published_at": ""}
+    assert post_form(editor, NEW_STAGE, NEW_STAGE, draft).status_code == 303
+    assert public_people(editor) == [0, 0]
+    url, values = stage_page(editor, 1, press="Publish")
+    assert values["published"] == "1"
+    refused = editor.post(url, data=values)
+    assert errors_shown(parse(refused.text)) == {
+        "sources": "a published stage needs at least one source"
+    }
+    sourced = values | {name: value for name, value in STAGE.items() if name.startswith("source_")}
+    assert editor.post(url, data=sourced, follow_redirects=False).status_code == 303
+    assert public_people(editor) == [390, 390]
+    published = parse(editor.get(url).text)
+    assert texts(published, "#stage-form .actions button") == ["Publish changes", "Move to drafts"]
+
+
+def test_publishing_waits_until_the_editor_confirms_each_warning(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session)
+    early = STAGE | {"date": "2025-05-01", "source_0_speaks_for": ""}
+    asked = post_form(editor, NEW_STAGE, NEW_STAGE, early)
+    assert asked.status_code == 400
+    check = parse(asked.text)
+    assert check.select_one("#confirm-publish[tabindex='-1']") is not None
+    assert texts(check, "#confirm-publish li") == [
+        "The date is before the exchange was agreed.",
+        "No source speaks for a side that received people (Russia, Ukraine): their own"
+        " announcement is the one readers trust most.",
+    ]
+    assert public_people(editor) == [0, 0]  # nothing saved meanwhile
+    values = form_values(check, "#stage-form")
+    assert values["date"] == "2025-05-01"
+    # Publishing again without ticking the box: the box says why.
+    unticked = values | {"confirming": "1", "published": "1"}
+    again = editor.post(NEW_STAGE, data=unticked)
+    assert again.status_code == 400
+    assert errors_shown(parse(again.text)) == {
+        "confirmed": "tick this to publish with these warnings, or save a draft"
+    }
+    box = check.select_one("#f-confirmed")
+    assert box is not None
+    assert box["value"] == "before-agreement,no-receiving-source"
+    # Ticked after the editor changed the date: the warning seen no longer applies, the one
+    # left is confirmed, and the stage is published.
+    later = unticked | {"confirmed": str(box["value"]), "date": "2025-05-23"}
+    assert editor.post(NEW_STAGE, data=later, follow_redirects=False).status_code == 303
+    assert public_people(editor) == [390, 390]
+
+
+def test_a_draft_saves_without_confirming_and_a_new_warning_asks_again(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session)
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    draft = STAGE | {"date": tomorrow, "published": ""}
+    assert post_form(editor, NEW_STAGE, NEW_STAGE, draft).status_code == 303
+    url, values = stage_page(editor, 1, press="Publish")
+    asked = editor.post(url, data=values)
+    assert asked.status_code == 400
+    assert texts(parse(asked.text), "#confirm-publish li") == ["The date is after today."]
+    confirmed = values | {"confirmed": "future", "confirming": "1"}
+    assert editor.post(url, data=confirmed, follow_redirects=False).status_code == 303
+    # Published with that warning: a later edit that adds none asks nothing; one that makes a
+    # party go over its target asks about that alone.
+    url, values = stage_page(editor, 1)
+    assert editor.post(url, data=values | {"notes": "day one"}).status_code == 200
+    url, values = stage_page(editor, 1)
+    over = values | {"release_0_military": "2000", "reason": "typo", "same": ""}
+    asked = editor.post(url, data=over)
+    assert asked.status_code == 400
+    assert texts(parse(asked.text), "#confirm-publish li") == [
+        "After this stage a party is over its target."
+    ]
+    assert public_people(editor) == [390, 390]
 
 
 # ---- the live preview --------------------------------------------------------------------

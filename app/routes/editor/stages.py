@@ -56,6 +56,7 @@ def create_stage(
         return _stage_page(
             request, session, user, state, exchange=exchange, stage=None, status_code=400
         )
+    waiting = _unconfirmed(request, session, exchange, state)
     try:
         stage = writes.create_stage(
             session,
@@ -68,6 +69,12 @@ def create_stage(
     except writes.Invalid as invalid:
         session.rollback()
         forms.location_error(invalid.loc, str(invalid), forms.stage_field, state.errors)
+        return _stage_page(
+            request, session, user, state, exchange=exchange, stage=None, status_code=400
+        )
+    if waiting:  # only once the stage could be saved: hard errors are told first
+        session.rollback()
+        _ask_to_confirm(state, waiting)
         return _stage_page(
             request, session, user, state, exchange=exchange, stage=None, status_code=400
         )
@@ -109,6 +116,7 @@ def update_stage(
 
     if state.data is None or not state.valid:
         return again(400)
+    waiting = _unconfirmed(request, session, exchange, state, stage)
     try:
         merged = writes.save_stage_edit(
             session,
@@ -135,6 +143,10 @@ def update_stage(
             merged_state.values["reason"] = state.values.get("reason", "")
             state = merged_state
         return again(409, conflict)
+    if waiting:  # only once the edit could be saved: conflicts and hard errors come first
+        session.rollback()
+        _ask_to_confirm(state, waiting)
+        return again(400)
     session.commit()
     return _saved(exchange, stage, kept=merged.theirs)
 
@@ -150,6 +162,45 @@ def preview_stage(
     state = forms.parse_stage_form(form)
     context = {"form": state, **_preview(session, exchange, state, editing, request)}
     return render(request, "editor/_stage_preview.html", context)
+
+
+def _unconfirmed(
+    request: Request,
+    session: Session,
+    exchange: Exchange,
+    state: forms.StageForm,
+    editing: Stage | None = None,
+) -> list[forms.Caution]:
+    """The warnings publishing waits on: those the editor has not confirmed, worked out before
+    the stage is written. A draft waits on none, and a published stage being corrected only on
+    warnings its stored version did not already have (a typo fixed asks nothing again)."""
+    if state.data is None or not state.data.published:
+        return []
+    cautions = _preview(session, exchange, state, editing, request)["warnings"]
+    known = set(state.confirmed)
+    if editing is not None and editing.published:
+        stored = writes.stage_snapshot(session, editing, with_sides=False)
+        data = StageCreate.model_validate(stored | {"published": False})
+        before = forms.StageForm(values={}, releases=1, figures=[0], data=data)
+        known |= {c.code for c in _preview(session, exchange, before, editing, request)["warnings"]}
+    return [c for c in cautions if c.code not in known]
+
+
+def _ask_to_confirm(state: forms.StageForm, waiting: list[forms.Caution]) -> None:
+    """Publishing waits on `waiting`, shown to confirm; a box shown and sent unticked is an
+    error beside it."""
+    state.waiting = waiting
+    if state.values.get("confirming"):
+        state.errors["confirmed"] = forms.Message(forms.NOT_CONFIRMED)
+
+
+@dataclass(frozen=True)
+class DisputedCount:
+    """A source's count that another source's contradicts, as the status line words it."""
+
+    who: str
+    party: str
+    figures: tally.Figures
 
 
 @dataclass(frozen=True)
@@ -227,8 +278,9 @@ def _preview(
 
     if editing is not None and editing.published:
         count(writes.stage_snapshot(session, editing, with_sides=False)["releases"], -1)
+    # The preview shows the tally once this stage is published, whether it is yet or not.
     releases: list[ReleaseIn] | None = state.data.releases if state.data else state.typed_releases
-    if releases is not None and state.values.get("published"):
+    if releases is not None:
         count(releases, 1)
 
     in_force = crud.terms_in_force(detail.terms, None)
@@ -252,12 +304,23 @@ def _preview(
         )  # fmt: skip
         apart = (result.outside_people, result.outside_remains)
         lines.append(PreviewLine(party.slug, names[party.slug], figure, *apart))
+    if state.data is None:
+        return {"preview": lines, "warnings": [], "derived_status": None, "disputed": []}
+    status = writes.derived_status(state.data.releases or [], state.data)
+    claims = writes.stage_claims(state.data)
+    disputed = [
+        DisputedCount(
+            source.announcer or source.publisher,
+            names.get(claim.figures.received_by, claim.figures.received_by),
+            claim.figures,
+        )
+        for source, claim in (claims[i] for i in tally.disputed_claims([c for _, c in claims]))
+    ]
     return {
         "preview": lines,
-        "warnings": _warnings(state.data, exchange, detail, counted, editing),
-        "derived_status": writes.derived_status(state.data.releases or [], state.data)
-        if state.data is not None
-        else None,
+        "warnings": _warnings(state.data, exchange, detail, counted, editing, status, names),
+        "derived_status": status,
+        "disputed": disputed,
     }
 
 
@@ -274,14 +337,14 @@ def _target(terms: Any, party: str) -> tally.Counts:
 
 
 def _warnings(
-    data: StageCreate | None,
+    data: StageCreate,
     exchange: Exchange,
     detail: Any,
     counted: dict[str, tally.PartyTally],
     editing: Stage | None,
-) -> list[str]:
-    if data is None:
-        return []
+    status: str,
+    names: dict[str, str],
+) -> list[forms.Caution]:
     over = any(
         (t.target.people is not None and (t.counts.people or 0) > t.target.people)
         or (t.target.remains is not None and (t.counts.remains or 0) > t.target.remains)
@@ -295,8 +358,9 @@ def _warnings(
         if release.kind == "living" and not release.outside_deal and release.people is not None
     ]
     return forms.warnings(
-        data, agreed_on=exchange.agreed_on, over_target=over, earlier_people=earlier
-    )
+        data, agreed_on=exchange.agreed_on, today=today(), over_target=over,
+        earlier_people=earlier, status=status, names=names,
+    )  # fmt: skip
 
 
 def _stage_page(
