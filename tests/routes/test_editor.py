@@ -1092,6 +1092,27 @@ def test_two_editors_changing_one_figure_the_second_chooses_between_both_in_word
     assert writes_snapshot(session)["notes"] == "mine"  # their figure, and my notes
 
 
+def test_a_clash_over_sources_says_who_speaks_for_whom_and_the_counts_they_gave(
+    editor: TestClient, other_editor: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data(a=(270, 110)))
+    url, mine = stage_page(editor, 1)
+    _, theirs = stage_page(other_editor, 1)
+    given = {"source_0_speaks_for": "ukraine", "source_0_gives_releases": "1"}
+    assert other_editor.post(url, data=theirs | given).status_code == 200
+    second = editor.post(url, data=mine | {"source_0_claim": "Kyiv's count"})
+    assert second.status_code == 409
+    [clash] = parse(second.text).select(".clash")
+    assert text(clash.select_one("legend")) == "Sources"
+    yours, saved = (text(value) for value in clash.select(".clash-value"))
+    assert "Kyiv's count" in yours
+    assert "gave" not in yours
+    assert ", for Ukraine" in saved
+    assert (
+        "gave Ukraine 270 military, 110 civilians, 380 people in all; Russia 270 military" in saved
+    )
+
+
 def test_choices_between_two_versions_survive_a_save_refused_for_another_reason(
     editor: TestClient, other_editor: TestClient, session: Session
 ) -> None:

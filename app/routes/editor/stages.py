@@ -404,18 +404,26 @@ def _in_words(name: str, snapshot: dict[str, Any], names: dict[str, str]) -> Any
     value = snapshot.get(name)
     if name == "date":
         return dt.date.fromisoformat(str(value))
+
+    def party(slug: Any) -> Any:
+        return names.get(str(slug), slug)
+
     if name == "releases":
         return [
-            release | {"released_by": names.get(release["released_by"], release["released_by"]),
-                       "received_by": names.get(release["received_by"], release["received_by"])}
+            release | {"released_by": party(release["released_by"]),
+                       "received_by": party(release["received_by"]),
+                       "date": dt.date.fromisoformat(str(release["date"]))
+                       if release.get("date") else None}
             for release in value or []
         ]  # fmt: skip
     if name == "sources":
         return [
-            source
-            | {"speaks_for": names.get(source.get("speaks_for") or "", source.get("speaks_for"))}
+            source | {"speaks_for": party(source.get("speaks_for")) if source.get("speaks_for")
+                      else None,
+                      "figures": [figure | {"received_by": party(figure["received_by"])}
+                                  for figure in source.get("figures") or []]}
             for source in value or []
-        ]
+        ]  # fmt: skip
     return value
 
 
