@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import HostSite, NewContext
+from tests.browser.conftest import RESULTS, HostSite, NewContext
 from tests.browser.embedding import LIVE_WITHIN, embed_js_page
 from tests.browser.support import (
     EDITORS,
@@ -96,6 +96,8 @@ def test_phone_editor_adds_a_stage_with_live_preview(
     check = phone.locator("#confirm-publish")
     expect(check).to_be_focused()
     expect(check.locator("li")).to_have_text([re.compile("^No source speaks for a side")])
+    (RESULTS / "editor-pages").mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=RESULTS / "editor-pages" / "check-before-publishing-en-light.png")
     check.get_by_role("button", name="Publish", exact=True).click()
     expect(check.locator(".error")).to_have_text(
         "tick this to publish with these warnings, or save a draft"

@@ -1,6 +1,7 @@
 """Every editor and admin page on a phone: nothing off screen from 320 px, text in inputs of at
-least 16 px (else phones zoom in), and every control at least 44 px tall; with screenshots of
-each at 390 px, light and dark, under test-results/editor-pages/ for a person to look at."""
+least 16 px (else phones zoom in), and every control at least 44 px tall; on a desktop, nothing
+off screen either. With screenshots of each at 390 px and 1280 px, light and dark, under
+test-results/editor-pages/ for a person to look at."""
 
 from typing import Any
 
@@ -68,7 +69,7 @@ def pages(site: Site) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("lang", ["en", "uk"])
-@pytest.mark.parametrize("width", [320, 390])
+@pytest.mark.parametrize("width", [320, 390, 1280])
 def test_every_editor_page_fits_a_phone(
     browser: Browser,
     site: Site,
@@ -77,7 +78,8 @@ def test_every_editor_page_fits_a_phone(
     width: int,
     lang: str,
 ) -> None:
-    phone: dict[str, Any] = {"is_mobile": True, "has_touch": True}
+    on_a_phone = width < 640
+    phone: dict[str, Any] = {"is_mobile": on_a_phone, "has_touch": on_a_phone}
     phone["viewport"] = {"width": width, "height": 800}
     anonymous = browser.new_context(base_url=site.base_url, **phone)
     context = browser.new_context(base_url=site.base_url, storage_state=admin_state, **phone)
@@ -92,13 +94,16 @@ def test_every_editor_page_fits_a_phone(
             page.goto(f"{path}{'&' if '?' in path else '?'}lang={lang}")
             expect(page.locator("main h1")).to_be_visible()
             measured = page.evaluate(MEASURE)
+            if not on_a_phone:  # a mouse needs no 44 px; the page must still fit
+                measured["problems"] = []
             if measured["width"] > width or measured["problems"]:
                 found[name] = measured
-            if width == 390:
+            if width != 320:
                 for scheme in SCHEMES:
                     page.emulate_media(color_scheme=scheme)
                     slug = name.replace(" ", "-").replace("'", "")
-                    page.screenshot(path=folder / f"{slug}-{lang}-{scheme}.png", full_page=True)
+                    shot = folder / f"{slug}-{lang}-{scheme}{'' if on_a_phone else '-1280'}.png"
+                    page.screenshot(path=shot, full_page=True)
     finally:
         context.close()
         anonymous.close()
