@@ -152,3 +152,54 @@ def test_an_editor_on_a_phone_publishes_the_24_may_2025_stage(
     )
     record_property("steps", entering)
     assert entering <= STEP_BUDGET, journey.steps
+
+
+def test_in_ukrainian_moscows_different_count_is_shown_disputed_and_confirmed_before_publishing(
+    new_context: NewContext, site: Site
+) -> None:
+    """The same stage in Ukrainian, but Moscow's announcer gives 300 where Kyiv's gives the
+    releases' 307: the status turns disputed as it is typed, saying who says what, and
+    publishing waits until the editor confirms it."""
+    slug = site.new_exchange(title="Istanbul, in Ukrainian", target=1000, stages=0)
+    page = new_context(**PHONE, locale="uk-UA").new_page()
+    page.goto(f"/login?next=/editor/exchanges/{slug}/stages/new?lang=uk")
+    page.locator("#email").fill(EDITORS[0])
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Новий етап")
+    journey = Journey(page)
+    journey.fill(page.locator("#f-date"), "2025-05-24", "дата")
+    journey.fill(page.locator("#f-release_0_military"), "307", "військові")
+    journey.fill(page.locator("#f-release_0_civilian"), "0", "цивільні")
+    journey.fill(page.locator("#f-source_0_url"), "https://babel.ua/en/news/118245", "адреса")
+    journey.fill(page.locator("#f-source_0_publisher"), "Babel", "видання")
+    journey.choose(page.locator("#f-source_0_speaks_for"), "ukraine", "від України")
+    journey.tap(page.get_by_text("Подає ті самі дані, що вище"), "ті самі дані")
+    journey.tap(page.get_by_role("button", name="Додати ще джерело"), "ще джерело")
+    moscow = page.locator("#source-rows > .source-row").nth(1)
+    journey.fill(moscow.locator("input[type=url]"), "https://unn.ua/en/news/307", "адреса")
+    journey.fill(moscow.locator("input[name$=_publisher]"), "UNN", "видання")
+    journey.fill(moscow.locator("input[name$=_announcer]"), "Міноборони РФ", "речник")
+    journey.choose(moscow.locator("select[name$=_speaks_for]"), "russia", "від Росії")
+    journey.tap(moscow.get_by_role("button", name="Додати ще число"), "ще число")
+    count = moscow.locator(".figure-row").first
+    journey.choose(count.locator("select[name$=_received_by]"), "ukraine", "кому")
+    journey.fill(count.locator("input[name$=_people]"), "300", "усього людей")
+    status = page.locator("#stage-preview .derived-status")
+    expect(status).to_contain_text("оспорюється", timeout=30_000)
+    expect(status).to_contain_text("Міноборони РФ: 300")
+    journey.shoot("uk-disputed")
+
+    journey.tap(page.locator("#stage-form button.primary"), "опублікувати")
+    check = page.locator("#confirm-publish")
+    expect(check).to_be_focused()
+    expect(check.locator("li")).to_have_text(
+        ["Дані джерел розходяться: читачі бачитимуть цей етап як спірний."]
+    )
+    journey.shoot("uk-check")
+    journey.tap(check.get_by_text("Я все перевірив(ла), опублікувати"), "перевірив(ла)")
+    journey.tap(check.locator("button.primary"), "опублікувати")
+    expect(page).to_have_url(re.compile(rf"/editor/exchanges/{slug}\?saved=1&stage=\d+"))
+    stage = site.api("GET", f"/api/v1/exchanges/{slug}")["stages"][0]
+    assert (stage["status"], stage["published"]) == ("disputed", True)
+    assert [f["people"] for s in stage["sources"] for f in s["figures"]] == [307, 307, 300]
