@@ -1237,6 +1237,8 @@ class StaleVersion(SQLModel):
     etag: str
     version: int
     current: dict[str, Any]
+    # A stage's fields changed both by this request and, differently, since If-Match's version.
+    clashes: list[str] = Field(default_factory=list)
 
 
 class StaleVersionError(SQLModel):

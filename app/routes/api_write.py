@@ -140,10 +140,12 @@ def _based_on(if_match: str | None, etag_prefix: str, current: int) -> int:
 def _stale(etag: str, conflict: writes.Conflict) -> HTTPException:
     detail = StaleVersion(
         message="A newer version was saved meanwhile: merge your change into `current` and send "
-        "it again with its ETag",
+        "it again with its ETag"
+        + (f" (both changed: {', '.join(conflict.clashes)})" if conflict.clashes else ""),
         etag=etag,
         version=conflict.version,
         current=conflict.current,
+        clashes=conflict.clashes,
     )
     return HTTPException(status_code=412, detail=detail.model_dump(), headers={"ETag": etag})
 

@@ -381,6 +381,8 @@ def test_a_stale_etag_is_refused_and_changes_nothing(
     detail = second.json()["detail"]
     assert (detail["etag"], detail["version"]) == (f'"stage-{stage.id}-v2"', 2)
     assert detail["current"]["notes"] == "first editor"
+    assert detail["clashes"] == ["notes"]  # the figures were not changed since: no clash
+    assert "(both changed: notes)" in detail["message"]
     assert stored(session) == before
     assert ukraine(client)["returned"]["people"] == 390
 
