@@ -757,7 +757,11 @@ def test_a_new_stage_is_saved_as_a_draft_or_published_never_by_default(
     assert form_values(blank, "#stage-form")["published"] == ""  # Enter saves a draft
     no_source = {"source_0_url": "", "source_0_publisher": "", "source_0_claim": ""}
     draft = STAGE | no_source | {"published": "", "source_0_published_at": ""}
-    assert post_form(editor, NEW_STAGE, NEW_STAGE, draft).status_code == 303
+    saved = post_form(editor, NEW_STAGE, NEW_STAGE, draft)
+    assert saved.status_code == 303
+    assert text(parse(editor.get(saved.headers["location"]).text).select_one("#saved-stage")) == (
+        "The stage of 23 May 2025 is saved as a draft: readers do not see it until it is published."
+    )
     assert public_people(editor) == [0, 0]
     url, values = stage_page(editor, 1, press="Publish")
     assert values["published"] == "1"
