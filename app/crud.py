@@ -642,10 +642,10 @@ def exchange_choices(session: Session) -> list[tuple[str, str]]:
     return [(slug, title) for slug, title in session.execute(query.order_by(col(Exchange.title)))]
 
 
-def side_name_choices(session: Session) -> list[str]:
-    """The names of the parties of published exchanges, for the timeline's party filter."""
+def party_choices(session: Session) -> list[Party]:
+    """The parties of published exchanges, for the timeline's party filter."""
     query = (
-        select(col(Party.name))
+        select(Party)
         .join(ExchangeParty, col(ExchangeParty.party_id) == Party.id)
         .join(Exchange, col(Exchange.id) == ExchangeParty.exchange_id)
         .where(visible_exchange())

@@ -6,7 +6,8 @@ ix_stage_date_id index, and the next page starts after the last row seen instead
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 from sqlmodel import Session, col
@@ -22,6 +23,7 @@ from app.models import (
     Source,
     Stage,
     StagePublic,
+    StageRelease,
 )
 
 BAD_PAGE = N_("not a page of this timeline; start from page 1")
@@ -67,8 +69,10 @@ class Cursor:
 @dataclass(frozen=True)
 class TimelineFilters:
     exchange: str | None = None
+    # What one party received: `party` by slug, `side` by name, slug or the first API's key (a,
+    # b). Either keeps the stages in which that party received people, and only its figures.
     side: str | None = None
-    party: str | None = None  # a party's slug: stages of the exchanges it takes part in
+    party: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     status: str | None = None
@@ -138,29 +142,33 @@ class TimelinePage:
     next: Cursor | None
 
 
-def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
-    conditions = [counted_stage(), visible_exchange()]
-    if filters.exchange:
-        conditions.append(col(Exchange.slug) == filters.exchange)
+def _receivers(filters: TimelineFilters) -> list[ColumnElement[bool]]:
+    """Which of an exchange's parties (ExchangeParty joined to Party) the filters ask about."""
+    found = []
     if filters.side:
         # A party's name or slug, or the first API's side key (a and b: the first two parties).
         side = filters.side.lower()
         named = [func.lower(Party.name) == side, col(Party.slug) == side]
         if side in SIDE_KEYS:
             named.append(col(ExchangeParty.position) == SIDE_KEYS.index(side))
-        conditions.append(
-            exists().where(
-                col(ExchangeParty.exchange_id) == Stage.exchange_id,
-                col(Party.id) == ExchangeParty.party_id,
-                or_(*named),
-            )
-        )
+        found.append(or_(*named))
     if filters.party:
+        found.append(col(Party.slug) == filters.party.lower())
+    return found
+
+
+def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
+    conditions = [counted_stage(), visible_exchange()]
+    if filters.exchange:
+        conditions.append(col(Exchange.slug) == filters.exchange)
+    if receivers := _receivers(filters):
         conditions.append(
             exists().where(
+                col(StageRelease.stage_id) == Stage.id,
                 col(ExchangeParty.exchange_id) == Stage.exchange_id,
+                col(ExchangeParty.party_id) == StageRelease.received_by,
                 col(Party.id) == ExchangeParty.party_id,
-                col(Party.slug) == filters.party.lower(),
+                *receivers,
             )
         )
     if filters.date_from:
@@ -171,19 +179,20 @@ def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
         conditions.append(col(Stage.status) == filters.status)
     if filters.q:
         words = filters.q.lower()
+
+        def found(*columns: Any) -> ColumnElement[bool]:
+            return or_(*(func.lower(c).contains(words, autoescape=True) for c in columns))
+
         conditions.append(
             or_(
-                func.lower(Stage.notes).contains(words, autoescape=True),
+                found(Stage.notes, Exchange.title, Exchange.title_uk, Exchange.description,
+                      Exchange.summary_uk),
                 exists().where(
                     col(Source.stage_id) == Stage.id,
-                    or_(
-                        func.lower(Source.claim).contains(words, autoescape=True),
-                        func.lower(Source.publisher).contains(words, autoescape=True),
-                        func.lower(Source.url).contains(words, autoescape=True),
-                    ),
+                    found(Source.claim, Source.publisher, Source.announcer, Source.url),
                 ),
             )
-        )
+        )  # fmt: skip
     if filters.page:
         conditions.append(
             tuple_(col(Stage.date), col(Stage.id)) < tuple_(filters.page.date, filters.page.id)
@@ -206,4 +215,48 @@ def timeline_page(
     slugs: dict[int | None, str] = {stage.exchange_id: slug for stage, slug in rows}
     last = stages[-1] if len(rows) > size else None
     next_cursor = Cursor(date=last.date, id=last.id) if last and last.id is not None else None
-    return TimelinePage(stages=stage_publics(session, stages, slugs=slugs), next=next_cursor)
+    publics = stage_publics(session, stages, slugs=slugs)
+    if receivers := _receivers(filters):
+        publics = _only_received_by(session, publics, receivers)
+    return TimelinePage(stages=publics, next=next_cursor)
+
+
+def count_stages(session: Session, filters: TimelineFilters) -> int:
+    """How many published stages match the filters, on every page."""
+    query = (
+        select(func.count())
+        .select_from(Stage)
+        .join(Exchange, col(Exchange.id) == Stage.exchange_id)
+        .where(and_(*_conditions(replace(filters, page=None))))
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _only_received_by(
+    session: Session, stages: list[StagePublic], receivers: list[ColumnElement[bool]]
+) -> list[StagePublic]:
+    """The stages with only the figures of the parties asked about: their releases received,
+    and their side in the first API's shape."""
+    query = (
+        select(col(Exchange.slug), col(Party.slug), col(ExchangeParty.position))
+        .join(ExchangeParty, col(ExchangeParty.exchange_id) == Exchange.id)
+        .join(Party, col(Party.id) == ExchangeParty.party_id)
+        .where(col(Exchange.slug).in_({stage.exchange for stage in stages}), *receivers)
+    )
+    wanted: dict[str, set[str]] = {}
+    keys: dict[str, set[str]] = {}
+    for exchange, party, position in session.execute(query):
+        wanted.setdefault(exchange, set()).add(party)
+        if position < len(SIDE_KEYS):
+            keys.setdefault(exchange, set()).add(SIDE_KEYS[position])
+    return [
+        stage.model_copy(
+            update={
+                "releases": [
+                    r for r in stage.releases if r.received_by in wanted.get(stage.exchange, ())
+                ],
+                "sides": [s for s in stage.sides if s.key in keys.get(stage.exchange, ())],
+            }
+        )
+        for stage in stages
+    ]

@@ -1,15 +1,18 @@
 """Pages for journalists and readers: dashboard, exchange pages, the timeline."""
 
+from dataclasses import dataclass
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from app import crud, embed, i18n, writes
 from app.chart import cumulative_chart
 from app.deps import SessionDep
 from app.models import STAGE_STATUSES
-from app.templating import render
-from app.timeline import FilterError, TimelineFilters, timeline_page
+from app.templating import query_url, render
+from app.timeline import FilterError, TimelineFilters, count_stages, timeline_page
 
 router = APIRouter(default_response_class=HTMLResponse)
 LATEST_STAGES = 6
@@ -63,9 +66,47 @@ def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
     return render(request, "public/exchange.html", context)
 
 
+@dataclass(frozen=True)
+class ActiveFilter:
+    """A timeline filter in use: its value as the page says it, and the address without it."""
+
+    name: str
+    value: Any
+    without: str
+
+
+def _active_filters(session: SessionDep, filters: TimelineFilters) -> list[ActiveFilter]:
+    params = filters.query_params()
+    titles = dict(crud.exchange_choices(session))
+    parties = {party.slug: party for party in crud.party_choices(session)}
+    shown: dict[str, Any] = {  # a party is named in the page's language by the template
+        "exchange": titles.get(filters.exchange or "", filters.exchange),
+        "party": parties.get(filters.party or "", filters.party),
+        "from": filters.date_from,
+        "to": filters.date_to,
+    }
+    return [
+        ActiveFilter(
+            name,
+            shown.get(name, value),
+            query_url("/timeline", {k: v for k, v in params.items() if k != name}),
+        )
+        for name, value in params.items()
+    ]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 @router.get("/timeline")
 def show_timeline(request: Request, session: SessionDep) -> Response:
-    params = dict(request.query_params)
+    # A form sends its empty fields too: the address kept is the one without them.
+    given = request.query_params.multi_items()
+    params = {name: value for name, value in given if value}
+    clean = query_url("/timeline", params)
+    if len(params) < len(given) and not is_htmx(request):
+        return RedirectResponse(clean, status_code=303)
     errors: dict[str, str] = {}
     try:
         filters = TimelineFilters.from_query(params)
@@ -79,8 +120,14 @@ def show_timeline(request: Request, session: SessionDep) -> Response:
         "form": params,
         "errors": errors,
         "page": page,
+        "matching": count_stages(session, filters) if page else 0,
+        "active_filters": _active_filters(session, filters) if page else [],
+        "downloads": {
+            "csv": query_url("/api/v1/stages.csv", filters.query_params()),
+            "json": query_url("/api/v1/stages", filters.query_params(page=filters.page)),
+        },
         "exchange_choices": exchange_choices,
-        "side_choices": crud.side_name_choices(session),
+        "party_choices": crud.party_choices(session),
         "statuses": STAGE_STATUSES,
         "next_query": filters.query_params(page=page.next) if page and page.next else None,
         "side_names": crud.side_names(
@@ -89,10 +136,13 @@ def show_timeline(request: Request, session: SessionDep) -> Response:
         "titles": dict(exchange_choices),
         "party_labels": crud.party_names(session),
     }
-    return render(
+    response = render(
         request,
         "public/timeline.html",
         context,
         fragment="public/_timeline_results.html",
         status_code=400 if errors else 200,
     )
+    if is_htmx(request):  # the address bar shows the clean permalink
+        response.headers["HX-Push-Url"] = clean
+    return response

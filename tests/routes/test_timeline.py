@@ -1,6 +1,8 @@
 """The timeline page: filters as permalinks, htmx fragments, the no-JavaScript path, errors."""
 
+import csv
 import datetime as dt
+import io
 import json
 import re
 
@@ -217,3 +219,73 @@ def test_field_errors_link_from_the_summary_to_the_field(client: TestClient) -> 
     assert link["href"] == "#filter-from"
     assert page.select_one("#filter-from") is not None
     assert text(page.select_one("#error-from")) == "use a date like 2025-05-23"
+
+
+# ---- what one party received, the count, the downloads, clean permalinks ------------------
+
+
+@pytest.mark.usefixtures("stages")
+@pytest.mark.parametrize(
+    "query", ["party=russia", "side=Russia", "side=b&exchange=istanbul-1000-for-1000"]
+)
+def test_a_party_filter_keeps_its_stages_and_only_its_figures(
+    client: TestClient, query: str
+) -> None:
+    page = parse(client.get(f"/timeline?{query}").text)
+    assert texts(page, ".stage-list li .stage-counts") == ["Russia 303", "Russia 307", "Russia 390"]
+    api = client.get(f"/api/v1/stages?{query}").json()["stages"]
+    assert [[r["received_by"] for r in s["releases"]] for s in api] == [["russia"]] * 3
+    assert [[side["key"] for side in s["sides"]] for s in api] == [["b"]] * 3
+
+
+@pytest.mark.usefixtures("stages")
+def test_search_finds_exchange_titles_and_announcers(client: TestClient) -> None:
+    assert shown(client, "q=istanbul") == ["2025-05-25", "2025-05-24", "2025-05-23"]
+    assert shown(client, "q=belarus%20SWAP") == ["2024-01-03"]
+
+
+@pytest.mark.usefixtures("stages")
+def test_the_count_says_each_filter_and_each_can_be_removed(client: TestClient) -> None:
+    page = parse(client.get("/timeline?party=russia&status=confirmed&from=2025-05-24").text)
+    assert text(page.select_one("#result-count")) == "1 stage where"
+    assert texts(page, ".active-filters li span") == [
+        "Received by: Russia", "From: 24 May 2025", "Status: confirmed",
+    ]  # fmt: skip
+    links = [str(a["href"]) for a in page.select(".active-filters a")]
+    assert links == [
+        "/timeline?from=2025-05-24&status=confirmed",
+        "/timeline?party=russia&status=confirmed",
+        "/timeline?party=russia&from=2025-05-24",
+    ]
+    everything = parse(client.get("/timeline").text)
+    assert text(everything.select_one("#result-count")) == "4 stages"
+    assert everything.select(".active-filters") == []
+    uk = parse(client.get("/timeline?party=russia&lang=uk").text)
+    assert text(uk.select_one("#result-count")).startswith("3 етапи")
+
+
+@pytest.mark.usefixtures("stages")
+def test_the_downloads_hold_exactly_the_stages_and_figures_shown(client: TestClient) -> None:
+    page = parse(client.get("/timeline?party=russia&from=2025-05-24").text)
+    csv_link, json_link = (str(a["href"]) for a in page.select(".downloads a"))
+    assert csv_link == "/api/v1/stages.csv?party=russia&from=2025-05-24"
+    rows = list(csv.DictReader(io.StringIO(client.get(csv_link).text)))
+    assert [(r["date"], r["received_by"]) for r in rows] == [
+        ("2025-05-25", "russia"), ("2025-05-24", "russia"),
+    ]  # fmt: skip
+    shown_dates = [li.time["datetime"] for li in page.select(".stage-list li")]  # type: ignore[index]
+    assert [s["date"] for s in client.get(json_link).json()["stages"]] == shown_dates
+
+
+@pytest.mark.usefixtures("stages")
+def test_a_permalink_has_no_empty_parameters(client: TestClient) -> None:
+    sent = client.get(
+        "/timeline?exchange=&party=&from=&status=disputed&q=&lang=en", follow_redirects=False
+    )
+    assert (sent.status_code, sent.headers["location"]) == (
+        303,
+        "/timeline?status=disputed&lang=en",
+    )
+    fragment = client.get("/timeline?exchange=&status=disputed", headers=HTMX)
+    assert fragment.status_code == 200
+    assert fragment.headers["HX-Push-Url"] == "/timeline?status=disputed"
