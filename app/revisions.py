@@ -15,7 +15,8 @@ from app.writes import FigureChange, changed_figures
 
 # The stage's fields in the order its form shows them; an exchange's follow in snapshot order.
 FIELD_ORDER = ("date", "published", "releases", "sources", "notes", "disputed_reason")
-# Fields a snapshot derives from others (a stage's sides from its releases).
+# Fields a stage's snapshot derives from others (its sides from its releases); an exchange's
+# sides are its own.
 DERIVED = frozenset({"sides"})
 DATES = frozenset({"date", "agreed_on", "effective"})
 
@@ -57,8 +58,10 @@ def field_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -
     deletion, which have only one."""
     if not before or not after:
         return []
-    names = [name for name in FIELD_ORDER if name in before or name in after]
-    names += [name for name in {**before, **after} if name not in names and name not in DERIVED]
+    both = {**before, **after}
+    derived = DERIVED if "releases" in both else frozenset()
+    names = [name for name in FIELD_ORDER if name in both]
+    names += [name for name in both if name not in names and name not in derived]
     return [
         FieldChange(name, _value(name, before.get(name)), _value(name, after.get(name)))
         for name in names
@@ -162,3 +165,39 @@ class Wording:
 
 
 ENGLISH = Wording(NullTranslations(), Formats("en"))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One revision as the history tells it: what kind of change, what it corrected, and which
+    fields it changed."""
+
+    revision: Revision
+    action: str  # created, published, corrected, edited, restored, deleted
+    correction: Correction | None
+    fields: list[FieldChange]
+
+
+def _action(revision: Revision) -> str:
+    if revision.action == "create":
+        return "created"
+    if revision.action == "delete":
+        return "deleted"
+    if revision.before is None and revision.after is not None:
+        return "restored"  # brought back after a deletion
+    if revision.is_correction:
+        return "corrected"
+    return "published" if revision.action == "publish" else "edited"
+
+
+def history_entries(revisions: Sequence[Revision]) -> list[Entry]:
+    """Revisions, in the order given, in words."""
+    return [
+        Entry(
+            revision=revision,
+            action=_action(revision),
+            correction=Correction.of(revision) if revision.is_correction else None,
+            fields=field_changes(revision.before, revision.after),
+        )
+        for revision in revisions
+    ]
