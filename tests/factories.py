@@ -3,10 +3,10 @@
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import writes
-from app.models import Exchange, ExchangeCreate, Stage, StageCreate
+from app.models import Exchange, ExchangeCreate, Party, Stage, StageCreate
 
 SOURCE = {
     "url": "https://example.org/report",
@@ -115,3 +115,11 @@ def correct_stage(
     session.add(revision)
     session.commit()
     return stage
+
+
+def name_parties_in_ukrainian(session: Session, **names: str) -> None:
+    """Give parties (by slug) their Ukrainian names, as an editor does on the conflict page."""
+    for party in session.exec(select(Party).where(col(Party.slug).in_(list(names)))):
+        party.name_uk = names[party.slug]
+        session.add(party)
+    session.commit()

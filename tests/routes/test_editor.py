@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from app import accounts, forms, importer, writes
 from app.models import Revision, Stage
 from tests.editing import csrf_token, make_user, post_form, sign_in
-from tests.factories import correct_stage, make_exchange, stage_data
+from tests.factories import correct_stage, make_exchange, name_parties_in_ukrainian, stage_data
 from tests.html import parse, text, texts
 from tests.needs import untranslated
 
@@ -1122,12 +1122,11 @@ def history_entries(client: TestClient, url: str, lang: str = "en") -> list[dict
                     "fields": {
                         "Причина": "15 wounded were returned too",
                         "Дата": "23 травня 2025 р. → 24 травня 2025 р.",
-                        "Звільнено": "Було: Росія → Україна: 270 військових, 120 цивільних, 390"
-                        " людей загалом Україна → Росія: 200 військових, 46 цивільних, 246 людей"
-                        " загалом Стало: Росія → Україна: 270 військових, 120 цивільних, 390 людей"
-                        " загалом Україна → Росія: 1 215 військових, 46 цивільних, 1 261 людей"
-                        " загалом",
-                        "Нотатки": "(порожньо) → Kyiv confirmed",
+                        "Передано": "Було: Росія → Україна: 270 військові, 120 цивільні, 390"
+                        " усього людей Україна → Росія: 200 військові, 46 цивільні, 246 усього"
+                        " людей Стало: Росія → Україна: 270 військові, 120 цивільні, 390 усього"
+                        " людей Україна → Росія: 1 215 військові, 46 цивільні, 1 261 усього людей",
+                        "Примітки": "(порожньо) → Kyiv confirmed",
                     },
                     "raw": ["Збережений запис до і після (JSON)"] * 2,
                 },
@@ -1145,11 +1144,8 @@ def history_entries(client: TestClient, url: str, lang: str = "en") -> list[dict
 def test_the_history_says_each_revision_in_words(
     editor: TestClient, session: Session, lang: str, expected: list[dict[str, Any]]
 ) -> None:
-    sides = [
-        {"key": "a", "name": "Ukraine", "name_uk": "Україна", "target": {"people": 1000}},
-        {"key": "b", "name": "Russia", "name_uk": "Росія", "target": {"people": 1000}},
-    ]
-    make_exchange(session, stage_data(a=(270, 120), b=(200, 46)), sides=sides)
+    make_exchange(session, stage_data(a=(270, 120), b=(200, 46)))
+    name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
     stage_created_at(session, dt.datetime(2025, 5, 24, 8, tzinfo=dt.UTC))
     corrected = stage_data(
         a=(270, 120), b=(1215, 46), date=dt.date(2025, 5, 24), notes="Kyiv confirmed"

@@ -13,6 +13,7 @@ from tests.factories import (
     add_stage,
     correct_stage,
     make_exchange,
+    name_parties_in_ukrainian,
     release,
     stage_data,
 )
@@ -261,11 +262,8 @@ def corrected_notes(client: TestClient, lang: str = "en") -> list[str]:
 def test_a_correction_note_says_when_what_changed_and_why(
     client: TestClient, session: Session, lang: str, note: str
 ) -> None:
-    sides = [
-        {"key": "a", "name": "Ukraine", "name_uk": "Україна", "target": {"people": 1000}},
-        {"key": "b", "name": "Russia", "name_uk": "Росія", "target": {"people": 1000}},
-    ]
-    make_exchange(session, stage_data(a=(270, 120), b=(200, 46)), sides=sides)
+    make_exchange(session, stage_data(a=(270, 120), b=(200, 46)))
+    name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
     correct_stage(
         session, 1, stage_data(a=(270, 120), b=(215, 46)), reason=WOUNDED, at=CORRECTED_AT
     )
