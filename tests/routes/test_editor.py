@@ -1201,6 +1201,11 @@ def test_deleting_and_restoring_a_stage_are_in_its_history(
     )  # fmt: skip
     session.commit()
     entries = history_entries(editor, "/editor/stages/1/history")
+    # Numbered from the count of revisions: left to Chromium, 2 revisions with lists of their
+    # own were numbered from 4.
+    listing = parse(editor.get("/editor/stages/1/history").text).select_one("ol.history")
+    assert listing is not None
+    assert (listing.get("reversed"), listing.get("start")) == ("", "4")
     assert [entry["head"].split(" · ")[::2] for entry in entries] == [
         ["Edited", "ed@example.org"], ["Restored", "admin@example.org"],
         ["Deleted", "ed@example.org"], ["Created", "test"],
