@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
+from app.i18n import Formats
 from app.models import FigurePublic, ReleasePublic, StagePublic, StageSidePublic
+from app.revisions import ENGLISH, Correction
 from app.tally import stage_people
 
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -18,15 +20,19 @@ TAG = "tag:swaptally,2025:"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # lxml refuses characters XML 1.0 cannot carry; an editor's stray control character must not 500.
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# People read titles and content: dates as the English pages write them ("24 May 2025").
+FORMATS = Formats("en")
 
 
 @dataclass(frozen=True)
 class Names:
-    """What the stages refer to by key: exchange slug -> title, (slug, side key) -> side name."""
+    """What the stages refer to by key: exchange slug -> title, (slug, side key) -> side name;
+    and each stage's corrections, oldest first, by stage id."""
 
     exchanges: Mapping[str, str]
     sides: Mapping[tuple[str, str], str]
     parties: Mapping[str, str] = field(default_factory=dict)  # party slug -> name
+    corrections: Mapping[int, Sequence[Correction]] = field(default_factory=dict)
 
     def party(self, slug: str) -> str:
         return self.parties.get(slug, slug)
@@ -84,18 +90,19 @@ def _released(release: ReleasePublic, names: Names) -> str:
 
 
 def entry_title(stage: StagePublic, names: Names) -> str:
-    """For example "Istanbul 1,000 for 1,000 — 2025-05-23: 390 returned to Ukraine, 390 …"."""
+    """For example "Istanbul 1,000 for 1,000 — 23 May 2025: 390 returned to Ukraine, 390 …"."""
     if stage.sides:
         figures = ", ".join(
             _returned(side, names.side(stage.exchange, side.key)) for side in stage.sides
         )
     else:  # more than two parties: release by release
         figures = ", ".join(_released(r, names) for r in stage.releases if not r.outside_deal)
-    return f"{names.exchange(stage.exchange)} — {stage.date.isoformat()}: {figures}"
+    return f"{names.exchange(stage.exchange)} — {FORMATS.date(stage.date)}: {figures}"
 
 
 def entry_content(stage: StagePublic, names: Names) -> str:
-    """The stage as escaped HTML: status, each side's breakdown, the notes, then every source."""
+    """The stage as escaped HTML: status, each side's breakdown, the notes, its corrections
+    ("Corrected on 2 December 2026: Russia received 261, not 246. …"), then every source."""
     esc = html.escape
     sides = [
         f"<li>{esc(_released(release, names))}</li>"
@@ -115,6 +122,10 @@ def entry_content(stage: StagePublic, names: Names) -> str:
         parts.append(f"<p>{'<br>'.join(esc(stage.notes.strip()).splitlines())}</p>")
     if stage.disputed_reason:
         parts.append(f"<p>Disputed: {esc(stage.disputed_reason)}</p>")
+    parts += [
+        f"<p>{esc(ENGLISH.note(correction, names.parties))}</p>"
+        for correction in names.corrections.get(stage.id, [])
+    ]
     claims = [
         f"{esc(source.announcer or source.publisher)}: "
         + ", ".join(f"{_figures(f)} to {esc(names.party(f.received_by))}" for f in source.figures)
@@ -133,6 +144,12 @@ def entry_content(stage: StagePublic, names: Names) -> str:
     return "".join(parts)
 
 
+def entry_updated(stage: StagePublic, names: Names) -> dt.datetime:
+    """When the stage last changed: its latest correction at the latest (a correction is the
+    change a reader of the feed must not miss)."""
+    return max([stage.updated_at, *(c.at for c in names.corrections.get(stage.id, []))])
+
+
 def _feed(
     stages: Sequence[StagePublic],
     names: Names,
@@ -148,7 +165,7 @@ def _feed(
     feed.id(feed_id)
     feed.title(_xml_text(title))
     # The latest change to any entry, so an edited old stage still moves the feed forward.
-    feed.updated(max((stage.updated_at for stage in stages), default=EPOCH))
+    feed.updated(max((entry_updated(stage, names) for stage in stages), default=EPOCH))
     feed.author(name="Swap Tally", uri=f"{base}/")
     feed.link(href=f"{base}{feed_path}", rel="self", type="application/atom+xml")
     feed.link(href=f"{base}{page_path}", rel="alternate", type="text/html")
@@ -157,7 +174,7 @@ def _feed(
         entry = feed.add_entry(order="append")
         entry.id(f"{TAG}stage/{stage.id}")
         entry.title(_xml_text(entry_title(stage, names)))
-        entry.updated(stage.updated_at)
+        entry.updated(entry_updated(stage, names))
         # feedgen 1.0 writes only href on entry links (lkiesow/python-feedgen#135); a link without
         # rel is the alternate one (RFC 4287, 4.2.7.2), which is all an entry has.
         entry.link(href=f"{base}/exchanges/{stage.exchange}#stage-{stage.id}")

@@ -8,7 +8,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from starlette.responses import Response
 
-from app import i18n, tally
+from app import i18n, revisions, tally
 from app.settings import PROJECT_ROOT
 
 LocalizedTemplates = dict[str, Jinja2Templates]
@@ -39,6 +39,7 @@ def make_templates() -> LocalizedTemplates:
         env.globals["lang_url"] = lang_url
         env.globals["query_url"] = query_url
         env.globals["translated"] = translated_in(locale)
+        env.globals["wording"] = revisions.Wording(translations[locale], formats)
         localized[locale] = Jinja2Templates(env=env)
     return localized
 

@@ -771,8 +771,9 @@ def changed_figures(
         change = FigureChange(
             party,
             measure,
+            # Nothing returned outside the deal is 0; an in-deal total never given is unknown.
             *(
-                counted.get((party, measure, outside))
+                counted.get((party, measure, outside), 0 if outside else None)
                 for outside in (False, True)
                 for counted in (old, new)
             ),

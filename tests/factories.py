@@ -3,10 +3,10 @@
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import writes
-from app.models import Exchange, ExchangeCreate, Stage, StageCreate
+from app.models import Exchange, ExchangeCreate, Party, Stage, StageCreate
 
 SOURCE = {
     "url": "https://example.org/report",
@@ -90,3 +90,36 @@ def add_stage(session: Session, exchange: Exchange, stage: StageCreate) -> Stage
     created = writes.create_stage(session, exchange=exchange, data=stage, actor="test")
     session.commit()
     return created
+
+
+def release(received_by: str, **figures: Any) -> dict[str, Any]:
+    """A release in the v2 shape, from the other Istanbul party unless `released_by` is given."""
+    released_by = figures.pop("released_by", "russia" if received_by == "ukraine" else "ukraine")
+    return {"released_by": released_by, "received_by": received_by, "kind": "living"} | figures
+
+
+def correct_stage(
+    session: Session, stage_id: int, data: StageCreate, *, reason: str, at: dt.datetime
+) -> Stage:
+    """An editor's correction of a published stage, saved at the time given."""
+    stage = session.get(Stage, stage_id)
+    assert stage is not None
+    writes.update_stage(
+        session, stage=stage, data=data, expected_version=stage.version, actor="editor@example.org",
+        reason=reason,
+    )  # fmt: skip
+    revision = writes.stage_revision(session, stage_id)
+    assert revision is not None
+    assert revision.is_correction
+    revision.at = at
+    session.add(revision)
+    session.commit()
+    return stage
+
+
+def name_parties_in_ukrainian(session: Session, **names: str) -> None:
+    """Give parties (by slug) their Ukrainian names, as an editor does on the conflict page."""
+    for party in session.exec(select(Party).where(col(Party.slug).in_(list(names)))):
+        party.name_uk = names[party.slug]
+        session.add(party)
+    session.commit()

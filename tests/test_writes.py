@@ -147,7 +147,7 @@ def test_a_correction_says_what_moved_in_the_deal_and_outside_it() -> None:
     after = snapshot(("ukraine", 246, False), ("ukraine", 31, True), ("russia", 246, False))
 
     assert writes.changed_figures(before, after) == [
-        writes.FigureChange("ukraine", "people", 277, 246, None, 31)
+        writes.FigureChange("ukraine", "people", 277, 246, 0, 31)
     ]
     [change] = writes.changed_figures(before, after)
     assert (change.in_deal_changed, change.outside_changed) == (True, True)

@@ -4,9 +4,12 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from app import crud, feeds
 from app.deps import SessionDep
+from app.models import StagePublic
+from app.revisions import Correction
 from app.settings import Settings
 from app.timeline import TimelineFilters, timeline_page
 
@@ -15,6 +18,12 @@ FEED_SIZE = 50
 ATOM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/atom+xml": {}}, "description": "An Atom feed"}
 }
+
+
+def _corrections(session: Session, stages: list[StagePublic]) -> dict[int, list[Correction]]:
+    """Each stage's corrections, oldest first: the entry says them and is dated by the last."""
+    found = crud.corrections(session, stage_ids=[stage.id for stage in stages])
+    return {stage_id: [Correction.of(r) for r in found[stage_id]] for stage_id in found}
 
 
 def _base_url(request: Request) -> str:
@@ -30,6 +39,7 @@ def site_feed(request: Request, session: SessionDep) -> Response:
         exchanges=crud.exchange_titles(session, slugs={stage.exchange for stage in stages}),
         sides=crud.side_names(session),
         parties=crud.party_names(session),
+        corrections=_corrections(session, stages),
     )
     body = feeds.site_feed(stages, names, base_url=_base_url(request))
     return Response(body, media_type=feeds.MEDIA_TYPE)
@@ -49,6 +59,7 @@ def exchange_feed(slug: str, request: Request, session: SessionDep) -> Response:
         exchanges={exchange.slug: exchange.title},
         sides=crud.side_names(session),
         parties=crud.party_names(session),
+        corrections=_corrections(session, stages),
     )
     body = feeds.exchange_feed(stages, names, slug=exchange.slug, base_url=_base_url(request))
     return Response(body, media_type=feeds.MEDIA_TYPE)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from app import crud, embed, i18n, writes
+from app import crud, embed, i18n, revisions
 from app.chart import cumulative_chart
 from app.deps import SessionDep
 from app.models import STAGE_STATUSES
@@ -43,11 +43,8 @@ def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
         "exchange": exchange,
         "chart": cumulative_chart(exchange),
         "corrections": {
-            stage_id: [
-                (revision, writes.changed_figures(revision.before, revision.after))
-                for revision in revisions
-            ]
-            for stage_id, revisions in crud.corrections(
+            stage_id: [revisions.Correction.of(revision) for revision in found]
+            for stage_id, found in crud.corrections(
                 session, stage_ids=[s.id for s in exchange.stages]
             ).items()
         },

@@ -49,6 +49,19 @@ def admin_state(browser: Browser, site: Site) -> dict[str, Any]:
 def pages(site: Site) -> dict[str, str]:
     slug = site.new_exchange(title="Looked at on a phone", stages=2)
     stage = site.stage_ids(slug)[0]
+    # A correction with a long source address, so the history shows its words at their widest.
+    long_url = "https://news.example.org/" + "a-very-long-path-segment-" * 6
+    site.edit_stage(
+        stage,
+        {
+            "sides": [
+                {"key": "a", "military": 100, "civilian": 20},
+                {"key": "b", "military": 115, "civilian": 20},
+            ],
+            "sources": [{"url": long_url, "publisher": "Example Wire", "claim": "135 to Russia"}],
+            "reason": f"15 wounded were returned too ({long_url})",
+        },
+    )
     return {
         "editor home": "/editor",
         "new exchange": "/editor/exchanges/new",

@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 from app import accounts, forms, importer, writes
 from app.models import Revision, Stage
 from tests.editing import csrf_token, make_user, post_form, sign_in
-from tests.factories import make_exchange, stage_data
+from tests.factories import correct_stage, make_exchange, name_parties_in_ukrainian, stage_data
 from tests.html import parse, text, texts
+from tests.needs import untranslated
 
 TODAY = dt.datetime.now(dt.UTC).date()
 SLUG = "istanbul-1000-for-1000"
@@ -1199,7 +1200,7 @@ def test_history_and_restore(editor: TestClient, session: Session) -> None:
     url, values = stage_page(editor, 1)
     editor.post(url, data=values | {"release_0_civilian": "120", "reason": "wrong"})
     history = parse(editor.get("/editor/stages/1/history").text)
-    assert texts(history, ".history li > p strong") == ["update", "create"]
+    assert texts(history, ".history li > p strong") == ["Corrected", "Created"]
     restore = history.select_one(".history form")
     assert restore is not None
     data = {i["name"]: i["value"] for i in restore.select("input")}
@@ -1208,6 +1209,191 @@ def test_history_and_restore(editor: TestClient, session: Session) -> None:
     assert public_people(editor) == [380, 380]
     actions = session.exec(select(Revision.action).order_by(Revision.id)).all()
     assert actions == ["create", "create", "update", "update"]
+
+
+HISTORY_WORDING = untranslated(
+    "Corrected", "Reason", "Before:", "After:", "The stored record, before and after (JSON)"
+)
+
+
+def stage_created_at(session: Session, when: dt.datetime) -> None:
+    created = session.exec(select(Revision).where(Revision.entity == "stage")).one()
+    created.at = when
+    session.add(created)
+    session.commit()
+
+
+def history_entries(client: TestClient, url: str, lang: str = "en") -> list[dict[str, Any]]:
+    """Each revision as the history page says it: its head line, correction, and fields."""
+    response = client.get(url, headers={"Accept-Language": lang})
+    assert response.status_code == 200
+    return [
+        {
+            "head": text(item.select_one(".revision-head")),
+            "correction": texts(item, ".correction[role=note]"),
+            "fields": dict(
+                zip(texts(item, ".changes dt"), texts(item, ".changes dd"), strict=True)
+            ),
+            # The stored record only behind its own summary, never as the entry itself.
+            "raw": [
+                text(pre.find_parent("details").select_one("summary")) for pre in item.select("pre")
+            ],
+        }
+        for item in parse(response.text).select(".history > li")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            [
+                {
+                    "head": "Corrected · 2 December 2026, 09:30 UTC · editor@example.org",
+                    "correction": ["Russia received 1,261, not 246."],
+                    "fields": {
+                        "Reason": "15 wounded were returned too",
+                        "Date": "23 May 2025 → 24 May 2025",
+                        "Released": "Before: Russia to Ukraine: 270 military, 120 civilians, 390"
+                        " people in all Ukraine to Russia: 200 military, 46 civilians, 246 people"
+                        " in all After: Russia to Ukraine: 270 military, 120 civilians, 390 people"
+                        " in all Ukraine to Russia: 1,215 military, 46 civilians, 1,261 people in"
+                        " all",
+                        "Notes": "(empty) → Kyiv confirmed",
+                    },
+                    "raw": ["The stored record, before and after (JSON)"] * 2,
+                },
+                {
+                    "head": "Created · 24 May 2025, 08:00 UTC · test",
+                    "correction": [],
+                    "fields": {},
+                    "raw": ["The stored record, before and after (JSON)"] * 2,
+                },
+            ],
+        ),
+        pytest.param(
+            "uk",
+            [
+                {
+                    "head": "Виправлено · 2 грудня 2026 р., 09:30 UTC · editor@example.org",
+                    "correction": ["Росія: отримано 1 261, а не 246."],
+                    "fields": {
+                        "Причина": "15 wounded were returned too",
+                        "Дата": "23 травня 2025 р. → 24 травня 2025 р.",
+                        "Передано": "Було: Росія → Україна: 270 військові, 120 цивільні, 390"
+                        " усього людей Україна → Росія: 200 військові, 46 цивільні, 246 усього"
+                        " людей Стало: Росія → Україна: 270 військові, 120 цивільні, 390 усього"
+                        " людей Україна → Росія: 1 215 військові, 46 цивільні, 1 261 усього людей",
+                        "Примітки": "(порожньо) → Kyiv confirmed",
+                    },
+                    "raw": ["Збережений запис до і після (JSON)"] * 2,
+                },
+                {
+                    "head": "Створено · 24 травня 2025 р., 08:00 UTC · test",
+                    "correction": [],
+                    "fields": {},
+                    "raw": ["Збережений запис до і після (JSON)"] * 2,
+                },
+            ],
+            marks=HISTORY_WORDING,
+        ),
+    ],
+)
+def test_the_history_says_each_revision_in_words(
+    editor: TestClient, session: Session, lang: str, expected: list[dict[str, Any]]
+) -> None:
+    make_exchange(session, stage_data(a=(270, 120), b=(200, 46)))
+    name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
+    stage_created_at(session, dt.datetime(2025, 5, 24, 8, tzinfo=dt.UTC))
+    corrected = stage_data(
+        a=(270, 120), b=(1215, 46), date=dt.date(2025, 5, 24), notes="Kyiv confirmed"
+    )
+    at = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+    correct_stage(session, 1, corrected, reason="15 wounded were returned too", at=at)
+    assert history_entries(editor, "/editor/stages/1/history", lang) == expected
+
+
+def test_the_history_of_a_figure_first_disclosed_outside_the_deal(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data(a=(270, 120), b=(None, None)))
+    stage_created_at(session, dt.datetime(2025, 5, 24, 8, tzinfo=dt.UTC))
+    outside = {"released_by": "ukraine", "received_by": "russia", "kind": "living", "people": 15}
+    corrected = stage_data(
+        sides=None,
+        releases=[
+            {"released_by": "russia", "received_by": "ukraine", "military": 270, "civilian": 120},
+            {"released_by": "ukraine", "received_by": "russia", "people": 246},
+            outside | {"outside_deal": True},
+        ],
+    )
+    correct_stage(session, 1, corrected, reason="MoD", at=dt.datetime(2026, 12, 2, tzinfo=dt.UTC))
+    [correction, _] = history_entries(editor, "/editor/stages/1/history")
+    assert correction["correction"] == [
+        "Russia received 246 (previously undisclosed). Outside the exchange, Russia also"
+        " received 15."
+    ]
+    assert correction["fields"]["Released"].endswith(
+        "After: Russia to Ukraine: 270 military, 120 civilians, 390 people in all Ukraine to"
+        " Russia: 246 people in all Ukraine to Russia: 15 people in all · outside the deal"
+    )
+
+
+def test_deleting_and_restoring_a_stage_are_in_its_history(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data())
+    stage = session.get(Stage, 1)
+    assert stage is not None
+    writes.delete_stage(
+        session, stage=stage, expected_version=1, actor="ed@example.org", user_id=None,
+        reason="entered twice",
+    )  # fmt: skip
+    writes.restore_deleted_stage(
+        session, stage=stage, expected_version=stage.version, actor="admin@example.org",
+        user_id=None,
+    )  # fmt: skip
+    writes.update_stage(
+        session, stage=stage, data=stage_data(published=False), expected_version=stage.version,
+        actor="ed@example.org",
+    )  # fmt: skip
+    session.commit()
+    entries = history_entries(editor, "/editor/stages/1/history")
+    # Numbered from the count of revisions: left to Chromium, 2 revisions with lists of their
+    # own were numbered from 4.
+    listing = parse(editor.get("/editor/stages/1/history").text).select_one("ol.history")
+    assert listing is not None
+    assert (listing.get("reversed"), listing.get("start")) == ("", "4")
+    assert [entry["head"].split(" · ")[::2] for entry in entries] == [
+        ["Edited", "ed@example.org"], ["Restored", "admin@example.org"],
+        ["Deleted", "ed@example.org"], ["Created", "test"],
+    ]  # fmt: skip
+    assert [entry["fields"] for entry in entries] == [
+        {"Published": "Published → Draft"}, {"Reason": "restored after deletion"},
+        {"Reason": "entered twice"}, {},
+    ]  # fmt: skip
+
+
+def test_the_history_of_an_exchange_says_its_fields_in_words(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data())
+    url = f"/editor/exchanges/{SLUG}"
+    values = form_values(parse(editor.get(url).text), "form.editor-form")
+    changed = {"title_uk": "Стамбул", "status": "completed", "party_1_target_people": "1200"}
+    saved = editor.post(url, data=values | changed | {"reason": "misread the deal"})
+    assert saved.status_code == 200
+    [edit, created] = history_entries(editor, f"{url}/history")
+    assert edit["head"].split(" · ")[0] == "Corrected"
+    assert edit["fields"] == {
+        "Reason": "misread the deal",
+        "Title (Ukrainian)": "(empty) → Стамбул",
+        "Status": "in progress → completed",
+        "Parties": "Before: Ukraine: 1,000 people in all Russia: 1,000 people in all"
+        " After: Ukraine: 1,000 people in all Russia: 1,200 people in all",
+    }
+    assert created["head"].split(" · ")[0] == "Created"
 
 
 def test_soft_delete_then_admin_restore(

@@ -12,9 +12,11 @@ from sqlmodel import Session
 
 from app.feeds import Names, entry_content, entry_title
 from app.models import Stage, StagePublic
+from app.revisions import Correction
 from app.routes.feeds import FEED_SIZE
 from app.settings import Settings
-from tests.factories import SOURCE, add_stage, make_exchange, stage_data
+from app.writes import FigureChange
+from tests.factories import SOURCE, add_stage, correct_stage, make_exchange, stage_data
 
 BASE = "https://swaptally.example"
 ISTANBUL = "Istanbul 1,000 for 1,000"
@@ -107,10 +109,10 @@ def test_site_feed_lists_published_stages_newest_first(
         entry_id(ids["belarus"]),
     ]  # fmt: skip
     assert [e.title for e in parsed.entries] == [
-        f"{ISTANBUL} — 2025-05-25: 303 returned to Ukraine, 303 returned to Russia",
-        f"{ISTANBUL} — 2025-05-24: 307 returned to Ukraine, 307 returned to Russia",
-        f"{ISTANBUL} — 2025-05-23: 390 returned to Ukraine, 390 returned to Russia",
-        "Belarus swap — 2024-01-03: 10 returned to Ukraine, undisclosed returned to Belarus",
+        f"{ISTANBUL} — 25 May 2025: 303 returned to Ukraine, 303 returned to Russia",
+        f"{ISTANBUL} — 24 May 2025: 307 returned to Ukraine, 307 returned to Russia",
+        f"{ISTANBUL} — 23 May 2025: 390 returned to Ukraine, 390 returned to Russia",
+        "Belarus swap — 3 January 2024: 10 returned to Ukraine, undisclosed returned to Belarus",
     ]
     assert [e.link for e in parsed.entries] == [
         f"{BASE}/exchanges/istanbul-1000-for-1000#stage-{ids['day3']}",
@@ -139,7 +141,7 @@ def test_site_feed_lists_published_stages_newest_first(
 
 @pytest.mark.usefixtures("stage_ids")
 def test_entry_content_has_status_figures_notes_and_sources(client: TestClient) -> None:
-    [day3] = [e for e in fetch(client, "/feed.atom").entries if "2025-05-25" in e.title]
+    [day3] = [e for e in fetch(client, "/feed.atom").entries if "25 May 2025" in e.title]
     assert [(c.type, c.value) for c in day3.content] == [
         (
             "text/html",
@@ -217,8 +219,8 @@ def test_site_feed_keeps_the_latest_stages(client: TestClient, session: Session)
         add_stage(session, exchange, stage_data(date=first + dt.timedelta(days=day)))
     titles = [e.title for e in fetch(client, "/feed.atom").entries]
     assert len(titles) == FEED_SIZE
-    assert titles[0].startswith(f"{ISTANBUL} — 2025-02-21:")
-    assert titles[-1].startswith(f"{ISTANBUL} — 2025-01-03:")
+    assert titles[0].startswith(f"{ISTANBUL} — 21 February 2025:")
+    assert titles[-1].startswith(f"{ISTANBUL} — 3 January 2025:")
 
 
 def test_user_text_is_escaped(client: TestClient, session: Session) -> None:
@@ -239,7 +241,7 @@ def test_user_text_is_escaped(client: TestClient, session: Session) -> None:
     entry = ET.fromstring(response.content).find(f"{ATOM}entry")
     assert entry is not None
     assert entry.findtext(f"{ATOM}title") == (
-        "A <i>swap</i> & more — 2025-05-23: 390 returned to Ukraine, 390 returned to Russia"
+        "A <i>swap</i> & more — 23 May 2025: 390 returned to Ukraine, 390 returned to Russia"
     )
     content = entry.findtext(f"{ATOM}content")
     assert content is not None
@@ -287,7 +289,7 @@ def test_entry_title_names_people_and_bodies(
     people: int | None, remains: int | None, figures: str
 ) -> None:
     names = Names(exchanges={"x": "Swap"}, sides={("x", "a"): "Ukraine"})
-    assert entry_title(one_side_stage(people, remains), names) == f"Swap — 2025-06-11: {figures}"
+    assert entry_title(one_side_stage(people, remains), names) == f"Swap — 11 June 2025: {figures}"
 
 
 def test_entry_content_of_bodies_without_notes_or_sources() -> None:
@@ -313,7 +315,7 @@ def test_entry_title_says_at_least_when_a_part_is_unknown(
 ) -> None:
     names = Names(exchanges={"x": "Swap"}, sides={("x", "a"): "Ukraine"})
     stage = one_side_stage(people, None, military=military, civilian=civilian)
-    assert entry_title(stage, names) == f"Swap — 2025-06-11: {figures}"
+    assert entry_title(stage, names) == f"Swap — 11 June 2025: {figures}"
 
 
 def test_entry_content_says_at_least_when_a_part_is_unknown() -> None:
@@ -323,4 +325,99 @@ def test_entry_content_says_at_least_when_a_part_is_unknown() -> None:
         " · civilians undisclosed · remains repatriated 3</li></ul>"
     )
     title = entry_title(one_side_stage(None, 3, military=270), names)
-    assert title == "Swap — 2025-06-11: at least 270 people and 3 bodies returned to Ukraine"
+    assert title == "Swap — 11 June 2025: at least 270 people and 3 bodies returned to Ukraine"
+
+
+CORRECTED_AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+
+
+def test_a_corrected_stage_says_what_changed_and_moves_to_the_correction_time(
+    client: TestClient, session: Session, stage_ids: dict[str, int]
+) -> None:
+    day1 = stage_ids["day1"]
+    correct_stage(
+        session, day1, stage_data(a=(270, 120), b=(215, 46), date=dt.date(2025, 5, 23)),
+        reason="15 wounded were returned too <b>", at=CORRECTED_AT,
+    )  # fmt: skip
+    set_updated(session, day1, at(25, 14))  # a stage row older than its correction, as seeded
+    for path in ("/feed.atom", "/exchanges/istanbul-1000-for-1000/feed.atom"):
+        parsed = fetch(client, path)
+        [entry] = [e for e in parsed.entries if e.id == entry_id(day1)]
+        assert entry.title == (
+            f"{ISTANBUL} — 23 May 2025: 390 returned to Ukraine, 261 returned to Russia"
+        )
+        assert entry.content[0].value.split("</ul>")[1] == (
+            "<p>Corrected on 2 December 2026: Russia received 261, not 390."
+            " 15 wounded were returned too &lt;b&gt;</p><p>Sources:</p><ul><li>Example Wire:"
+            ' Both sides confirmed. (<a href="https://example.org/report">'
+            "https://example.org/report</a>)</li>"
+        )
+        assert (entry.updated, parsed.feed.updated) == ("2026-12-02T09:30:00+00:00",) * 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "note"),
+    [
+        (
+            [FigureChange("russia", "people", None, 261, 0, 0)],
+            "Corrected on 2 December 2026: Russia received 261 (previously undisclosed). MoD",
+        ),
+        (
+            [FigureChange("russia", "people", 261, None, 0, 0)],
+            "Corrected on 2 December 2026: Russia received an undisclosed number, not 261. MoD",
+        ),
+        (
+            [FigureChange("ukraine", "remains", 900, 1212, 0, 0)],
+            "Corrected on 2 December 2026: Ukraine received 1,212 bodies, not 900. MoD",
+        ),
+        (
+            [FigureChange("ukraine", "remains", 2, 1, 0, 0)],
+            "Corrected on 2 December 2026: Ukraine received 1 body, not 2. MoD",
+        ),
+        (
+            [FigureChange("russia", "people", 261, 246, 0, 15)],
+            "Corrected on 2 December 2026: Russia received 246, not 261."
+            " Outside the exchange, Russia also received 15. MoD",
+        ),
+        (
+            [FigureChange("russia", "people", 246, 246, 15, 1015)],
+            "Corrected on 2 December 2026: Outside the exchange, Russia received 1,015, not 15."
+            " MoD",
+        ),
+        (
+            [FigureChange("russia", "people", 246, 246, None, 15)],
+            "Corrected on 2 December 2026: Outside the exchange, Russia received 15"
+            " (previously undisclosed). MoD",
+        ),
+    ],
+)
+def test_entry_content_says_each_correction_in_words(
+    changes: list[FigureChange], note: str
+) -> None:
+    corrections = {1: [Correction(7, CORRECTED_AT, "MoD", changes)]}
+    names = Names(
+        exchanges={"x": "Swap"}, sides={("x", "a"): "Ukraine"},
+        parties={"ukraine": "Ukraine", "russia": "Russia"}, corrections=corrections,
+    )  # fmt: skip
+    content = entry_content(one_side_stage(0, 1212), names)
+    assert content.split("</ul>")[1] == f"<p>{note}</p>"
+
+
+def test_several_corrections_read_oldest_first() -> None:
+    later = CORRECTED_AT + dt.timedelta(days=1)
+    corrections = {
+        1: [
+            Correction(7, CORRECTED_AT, "first", []),
+            Correction(8, later, None, [FigureChange("ukraine", "people", 1, 2, 0, 0)]),
+            Correction(9, later, None, []),
+        ]
+    }
+    names = Names(
+        exchanges={"x": "Swap"}, sides={("x", "a"): "Ukraine"}, parties={"ukraine": "Ukraine"},
+        corrections=corrections,
+    )  # fmt: skip
+    assert entry_content(one_side_stage(2, None), names).split("</ul>")[1] == (
+        "<p>Corrected on 2 December 2026: first</p>"
+        "<p>Corrected on 3 December 2026: Ukraine received 2, not 1.</p>"
+        "<p>Corrected on 3 December 2026: figures updated</p>"
+    )

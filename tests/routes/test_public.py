@@ -7,9 +7,18 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import seed
-from app.models import Revision
-from tests.factories import SOURCE, add_stage, make_exchange, stage_data
+from app.models import Revision, StageCreate
+from tests.factories import (
+    SOURCE,
+    add_stage,
+    correct_stage,
+    make_exchange,
+    name_parties_in_ukrainian,
+    release,
+    stage_data,
+)
 from tests.html import parse, text, texts
+from tests.needs import untranslated
 
 
 def test_dashboard_shows_each_side_against_its_target(client: TestClient, session: Session) -> None:
@@ -219,8 +228,115 @@ def test_correction_note_is_shown_on_the_stage(client: TestClient, session: Sess
     session.commit()
     page = parse(client.get(f"/exchanges/{exchange.slug}").text)
     assert texts(page, ".correction") == [
-        "Correction (24 May 2025, 09:30 UTC): Ministry revised civilians from 110 to 120"
+        "Corrected on 24 May 2025: Ministry revised civilians from 110 to 120"
     ]
+
+
+# The correction's wording, new in this file's tests: their Ukrainian cases run once translated.
+NEW_WORDING = untranslated(
+    "Corrected on %(date)s:",
+    "%(side)s received %(after)s (previously undisclosed).",
+    "Outside the exchange, %(side)s also received %(after)s.",
+)
+CORRECTED_AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+WOUNDED = "15 wounded were returned too"
+
+
+def corrected_notes(client: TestClient, lang: str = "en") -> list[str]:
+    response = client.get("/exchanges/istanbul-1000-for-1000", headers={"Accept-Language": lang})
+    assert response.status_code == 200
+    return texts(parse(response.text), "#stage-1 .correction[role=note]")
+
+
+@pytest.mark.parametrize(
+    ("lang", "note"),
+    [
+        ("en", f"Corrected on 2 December 2026: Russia received 261, not 246. {WOUNDED}"),
+        pytest.param(
+            "uk",
+            f"Виправлено 2 грудня 2026 р.: Росія: отримано 261, а не 246. {WOUNDED}",
+            marks=NEW_WORDING,
+        ),
+    ],
+)
+def test_a_correction_note_says_when_what_changed_and_why(
+    client: TestClient, session: Session, lang: str, note: str
+) -> None:
+    make_exchange(session, stage_data(a=(270, 120), b=(200, 46)))
+    name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
+    correct_stage(
+        session, 1, stage_data(a=(270, 120), b=(215, 46)), reason=WOUNDED, at=CORRECTED_AT
+    )
+    assert corrected_notes(client, lang) == [note]
+
+
+def test_a_figure_first_disclosed_says_it_was_undisclosed(
+    client: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data(a=(270, 120), b=(None, None)))
+    correct_stage(session, 1, stage_data(a=(270, 120), b=(215, 46)), reason="MoD", at=CORRECTED_AT)
+    correct_stage(
+        session, 1, stage_data(a=(270, 120), b=(None, None)), reason="MoD withdrew it",
+        at=CORRECTED_AT + dt.timedelta(days=1),
+    )  # fmt: skip
+    # Oldest first, one note each, as the stages read.
+    assert corrected_notes(client) == [
+        "Corrected on 2 December 2026: Russia received 261 (previously undisclosed). MoD",
+        "Corrected on 3 December 2026: Russia received an undisclosed number, not 261."
+        " MoD withdrew it",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "note"),
+    [
+        ("en", "Corrected on 2 December 2026: Ukraine received 909 bodies, not 900. ICRC count"),
+        pytest.param(
+            "uk",
+            "Виправлено 2 грудня 2026 р.: Ukraine: отримано 909 тіл, а не 900. ICRC count",
+            marks=NEW_WORDING,
+        ),
+    ],
+)
+def test_a_correction_of_remains_counts_bodies(
+    client: TestClient, session: Session, lang: str, note: str
+) -> None:
+    def bodies(count: int) -> StageCreate:
+        return stage_data(sides=None, releases=[release("ukraine", kind="remains", remains=count)])
+
+    make_exchange(session, bodies(900))
+    correct_stage(session, 1, bodies(909), reason="ICRC count", at=CORRECTED_AT)
+    assert corrected_notes(client, lang) == [note]
+
+
+@pytest.mark.parametrize(
+    ("lang", "note"),
+    [
+        (
+            "en",
+            "Corrected on 2 December 2026: Russia received 246, not 261."
+            f" Outside the exchange, Russia also received 15. {WOUNDED}",
+        ),
+        pytest.param(
+            "uk",
+            "Виправлено 2 грудня 2026 р.: Russia: отримано 246, а не 261."
+            f" Поза обміном Russia: також отримано 15. {WOUNDED}",
+            marks=NEW_WORDING,
+        ),
+    ],
+)
+def test_a_correction_outside_the_deal_says_so(
+    client: TestClient, session: Session, lang: str, note: str
+) -> None:
+    in_deal = [release("ukraine", people=390), release("russia", people=261)]
+    make_exchange(session, stage_data(sides=None, releases=in_deal))
+    outside = release("russia", people=15, outside_deal=True)
+    corrected = stage_data(
+        sides=None,
+        releases=[release("ukraine", people=390), release("russia", people=246), outside],
+    )
+    correct_stage(session, 1, corrected, reason=WOUNDED, at=CORRECTED_AT)
+    assert corrected_notes(client, lang) == [note]
 
 
 def test_unknown_exchange_page_is_404(client: TestClient) -> None:

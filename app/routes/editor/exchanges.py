@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app import crud, forms, writes
 from app.deps import CurrentEditor, SessionDep
 from app.models import EXCHANGE_STATUSES, Conflict, Exchange, User
+from app.revisions import history_entries
 from app.routes.editor.common import (
     Submitted,
     conflicts,
@@ -161,7 +162,14 @@ def exchange_history(
     exchange = exchange_or_404(session, slug)
     assert exchange.id is not None
     revisions = writes.history(session, entity="exchange", entity_id=exchange.id)
-    context = {"user": user, "title": exchange.title, "revisions": revisions, "restore_url": None}
+    parties = writes.exchange_parties(session, exchange.id)
+    context = {
+        "user": user,
+        "title": exchange.title,
+        "entries": history_entries(revisions),
+        "party_names": {party.slug: party for party in parties},
+        "restore_url": None,
+    }
     return render(request, "editor/history.html", context)
 
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app import crud, forms, tally, writes
 from app.deps import CurrentEditor, RowId, SessionDep
 from app.models import MAX_STORED_INT, Exchange, ReleaseIn, Revision, Stage, StageCreate, User
+from app.revisions import history_entries
 from app.routes.editor.common import (
     Submitted,
     changed_meanwhile_is_409,
@@ -526,10 +527,12 @@ def stage_history(
 ) -> Response:
     stage = stage_or_404(session, stage_id)
     revisions = writes.history(session, entity="stage", entity_id=stage_id)
+    parties = writes.exchange_parties(session, stage.exchange_id)
     context = {
         "user": user,
-        "title": f"{stage.date.isoformat()}",
-        "revisions": revisions,
+        "stage_date": stage.date,
+        "entries": history_entries(revisions),
+        "party_names": {party.slug: party for party in parties},
         "restore_url": f"/editor/stages/{stage_id}/restore",
         "version": stage.version,
     }
