@@ -85,10 +85,12 @@ class Formats:
             return ""
         return format_decimal(value, format="#,##0.0", locale=self.locale) + "\u00a0%"
 
-    def date(self, value: dt.date | None) -> str:
-        if value is None:
+    def date(self, value: dt.date | str | None) -> str:
+        """A day in words; a stored record's days are ISO text."""
+        if value is None or value == "":
             return ""
-        return format_date(value, DATE_PATTERNS[self.locale], locale=self.locale)
+        day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+        return format_date(day, DATE_PATTERNS[self.locale], locale=self.locale)
 
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:

@@ -384,7 +384,8 @@ def _stage_page(
         "stage": stage,
         "parties": parties,
         "conflict": conflict,
-        "clashes": _clashes(conflict, dict(parties)) if conflict else [],
+        "clashes": _clashes(conflict) if conflict else [],
+        "party_words": dict(parties),
         "carried": carried or {},
         **_preview(session, exchange, state, stage, request),
     }
@@ -400,38 +401,16 @@ class Clash:
     theirs: Any
 
 
-def _in_words(name: str, snapshot: dict[str, Any], names: dict[str, str]) -> Any:
-    """A stage field's value as the conflict screen says it: days as dates, parties by name."""
+def _in_words(name: str, snapshot: dict[str, Any]) -> Any:
+    """A stage field's value as the conflict screen says it (parties named by the template)."""
     value = snapshot.get(name)
-    if name == "date":
-        return dt.date.fromisoformat(str(value))
-
-    def party(slug: Any) -> Any:
-        return names.get(str(slug), slug)
-
-    if name == "releases":
-        return [
-            release | {"released_by": party(release["released_by"]),
-                       "received_by": party(release["received_by"]),
-                       "date": dt.date.fromisoformat(str(release["date"]))
-                       if release.get("date") else None}
-            for release in value or []
-        ]  # fmt: skip
-    if name == "sources":
-        return [
-            source | {"speaks_for": party(source.get("speaks_for")) if source.get("speaks_for")
-                      else None,
-                      "figures": [figure | {"received_by": party(figure["received_by"])}
-                                  for figure in source.get("figures") or []]}
-            for source in value or []
-        ]  # fmt: skip
-    return value
+    return dt.date.fromisoformat(str(value)) if name == "date" else value
 
 
-def _clashes(conflict: writes.Conflict, names: dict[str, str]) -> list[Clash]:
+def _clashes(conflict: writes.Conflict) -> list[Clash]:
     mine = conflict.mine or {}
     return [
-        Clash(name, _in_words(name, mine, names), _in_words(name, conflict.current, names))
+        Clash(name, _in_words(name, mine), _in_words(name, conflict.current))
         for name in conflict.clashes
     ]
 
