@@ -81,12 +81,12 @@ def test_search_as_you_type_and_clear(context: BrowserContext) -> None:
     page = context.new_page()
     page.goto("/timeline")
     mark_document(page)
-    page.get_by_label("Search notes and sources").fill("azovstal")
+    page.get_by_label("Search titles, notes and sources").fill("azovstal")
     expect(page).to_have_url(re.compile(r"q=azovstal"))
     expect(page.locator("#timeline-results .stage-summary")).not_to_have_count(0)
     for text in page.locator("#timeline-results .stage-summary a").all_inner_texts():
         assert text, "a result without its exchange's title"
-    page.get_by_label("Search notes and sources").fill("no stage says this 9f3b")
+    page.get_by_label("Search titles, notes and sources").fill("no stage says this 9f3b")
     expect(page.locator("#timeline-results .empty")).to_have_text("No stage matches these filters.")
     assert same_document(page)
 
@@ -104,3 +104,22 @@ def test_switch_to_ukrainian(context: BrowserContext) -> None:
     main_menu.get_by_role("link", name="Хронологія").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Хронологія етапів")
     expect(page.get_by_role("button", name="Фільтрувати")).to_be_visible()
+
+
+def test_a_removed_filter_lands_on_the_new_count_with_a_clean_address(
+    context: BrowserContext,
+) -> None:
+    page = context.new_page()
+    page.goto(f"/timeline?exchange={BODIES_SLUG}&status=reported")
+    count = page.locator("#result-count")
+    expect(count).to_have_text("4 stages where")
+    mark_document(page)
+    page.get_by_role("link", name="Remove the filter Status: reported").click()
+    expect(count).to_have_text("5 stages where")
+    expect(count).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"/timeline\?exchange={BODIES_SLUG}$"))
+    expect(page.locator("#timeline-results")).not_to_have_attribute("aria-busy", "true")
+    assert same_document(page)
+    # The form's empty fields never reach the address.
+    page.get_by_label("Status").select_option("confirmed")
+    expect(page).to_have_url(re.compile(rf"/timeline\?exchange={BODIES_SLUG}&status=confirmed$"))
