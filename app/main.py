@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_api_route("/docs", _api_docs, include_in_schema=False)
+    app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     app.include_router(api.router)
     app.include_router(api_write.router)
     app.include_router(public.router)
@@ -177,6 +178,11 @@ def _allowed_methods(request: Request, exc: StarletteHTTPException) -> str:
             methods = {method.upper() for method in operations}
             return ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
     return (exc.headers or {}).get("Allow", "")
+
+
+def _favicon() -> RedirectResponse:
+    """Browsers and feed readers ask for /favicon.ico whatever a page links: the icon."""
+    return RedirectResponse("/static/img/favicon.svg", status_code=301)
 
 
 def _api_docs(request: Request) -> Response:

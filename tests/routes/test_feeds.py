@@ -17,6 +17,7 @@ from app.routes.feeds import FEED_SIZE
 from app.settings import Settings
 from app.writes import FigureChange
 from tests.factories import SOURCE, add_stage, correct_stage, make_exchange, stage_data
+from tests.html import parse
 
 BASE = "https://swaptally.example"
 ISTANBUL = "Istanbul 1,000 for 1,000"
@@ -421,3 +422,12 @@ def test_several_corrections_read_oldest_first() -> None:
         "<p>Corrected on 3 December 2026: Ukraine received 2, not 1.</p>"
         "<p>Corrected on 3 December 2026: figures updated</p>"
     )
+
+
+def test_the_favicon_is_served(client: TestClient) -> None:
+    icon = client.get("/favicon.ico", follow_redirects=False)
+    assert (icon.status_code, icon.headers["location"]) == (301, "/static/img/favicon.svg")
+    svg = client.get("/static/img/favicon.svg")
+    assert (svg.status_code, svg.headers["content-type"]) == (200, "image/svg+xml")
+    page = parse(client.get("/").text)
+    assert page.select_one('link[rel="icon"]')["href"] == "/static/img/favicon.svg"  # type: ignore[index]
