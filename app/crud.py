@@ -636,10 +636,18 @@ def stage_publics(
     return publics
 
 
-def exchange_choices(session: Session) -> list[tuple[str, str]]:
-    """(slug, title) of every published exchange, for filter menus."""
-    query = select(col(Exchange.slug), col(Exchange.title)).where(visible_exchange())
-    return [(slug, title) for slug, title in session.execute(query.order_by(col(Exchange.title)))]
+def exchange_choices(session: Session, locale: str = "en") -> list[tuple[str, str]]:
+    """(slug, title) of every published exchange, for filter menus: the Ukrainian title on
+    Ukrainian pages where there is one."""
+    query = select(col(Exchange.slug), col(Exchange.title), col(Exchange.title_uk))
+    rows = session.execute(query.where(visible_exchange())).all()
+    titled = [(slug, _in(locale, title, title_uk)) for slug, title, title_uk in rows]
+    return sorted(titled, key=lambda row: row[1].casefold())
+
+
+def _in(locale: str, english: str, ukrainian: str | None) -> str:
+    """Content in the page's language where it is translated, English otherwise."""
+    return (ukrainian or english) if locale == "uk" else english
 
 
 def party_choices(session: Session) -> list[Party]:
@@ -802,24 +810,28 @@ def exchange_titles(session: Session, *, slugs: Iterable[str]) -> dict[str, str]
 
 
 def side_names(
-    session: Session, *, slugs: Iterable[str] | None = None
+    session: Session, *, slugs: Iterable[str] | None = None, locale: str = "en"
 ) -> dict[tuple[str, str], str]:
     """(exchange slug, side key) -> party name for the first two parties of every exchange, or
     only those in `slugs`."""
     query = (
-        select(col(Exchange.slug), col(ExchangeParty.position), col(Party.name))
+        select(col(Exchange.slug), col(ExchangeParty.position), col(Party.name), col(Party.name_uk))
         .join(ExchangeParty, col(ExchangeParty.exchange_id) == Exchange.id)
         .join(Party, col(Party.id) == ExchangeParty.party_id)
         .where(col(ExchangeParty.position) < len(SIDE_KEYS))
     )
     if slugs is not None:
         query = query.where(col(Exchange.slug).in_(list(slugs)))
-    return {(slug, SIDE_KEYS[position]): name for slug, position, name in session.execute(query)}
+    return {
+        (slug, SIDE_KEYS[position]): _in(locale, name, name_uk)
+        for slug, position, name, name_uk in session.execute(query)
+    }
 
 
-def party_names(session: Session) -> dict[str, str]:
+def party_names(session: Session, locale: str = "en") -> dict[str, str]:
     """Party slug -> name, for feeds and lists that name the parties of many exchanges."""
-    return dict(session.execute(select(col(Party.slug), col(Party.name))).all())
+    rows = session.execute(select(col(Party.slug), col(Party.name), col(Party.name_uk)))
+    return {slug: _in(locale, name, name_uk) for slug, name, name_uk in rows}
 
 
 def exchange_slugs(session: Session) -> set[str]:

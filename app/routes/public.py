@@ -72,9 +72,11 @@ class ActiveFilter:
     without: str
 
 
-def _active_filters(session: SessionDep, filters: TimelineFilters) -> list[ActiveFilter]:
+def _active_filters(
+    session: SessionDep, filters: TimelineFilters, locale: str
+) -> list[ActiveFilter]:
     params = filters.query_params()
-    titles = dict(crud.exchange_choices(session))
+    titles = dict(crud.exchange_choices(session, locale))
     parties = {party.slug: party for party in crud.party_choices(session)}
     shown: dict[str, Any] = {  # a party is named in the page's language by the template
         "exchange": titles.get(filters.exchange or "", filters.exchange),
@@ -111,14 +113,15 @@ def show_timeline(request: Request, session: SessionDep) -> Response:
         errors[error.field] = str(error)
         filters = TimelineFilters()
     page = timeline_page(session, filters) if not errors else None
-    exchange_choices = crud.exchange_choices(session)
+    locale, _ = i18n.negotiate(request)
+    exchange_choices = crud.exchange_choices(session, locale)
     context = {
         "filters": filters,
         "form": params,
         "errors": errors,
         "page": page,
         "matching": count_stages(session, filters) if page else 0,
-        "active_filters": _active_filters(session, filters) if page else [],
+        "active_filters": _active_filters(session, filters, locale) if page else [],
         "downloads": {
             "csv": query_url("/api/v1/stages.csv", filters.query_params()),
             "json": query_url("/api/v1/stages", filters.query_params(page=filters.page)),
@@ -128,10 +131,10 @@ def show_timeline(request: Request, session: SessionDep) -> Response:
         "statuses": STAGE_STATUSES,
         "next_query": filters.query_params(page=page.next) if page and page.next else None,
         "side_names": crud.side_names(
-            session, slugs={s.exchange for s in page.stages} if page else ()
+            session, slugs={s.exchange for s in page.stages} if page else (), locale=locale
         ),
         "titles": dict(exchange_choices),
-        "party_labels": crud.party_names(session),
+        "party_labels": crud.party_names(session, locale),
     }
     response = render(
         request,

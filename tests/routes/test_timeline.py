@@ -10,7 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import SOURCE, add_stage, confirming_sources, make_exchange, stage_data
+from tests.factories import (
+    SOURCE,
+    add_stage,
+    confirming_sources,
+    make_exchange,
+    name_parties_in_ukrainian,
+    stage_data,
+)
 from tests.html import parse, text, texts
 
 HTMX = {"HX-Request": "true"}
@@ -248,7 +255,7 @@ def test_search_finds_exchange_titles_and_announcers(client: TestClient) -> None
 def test_the_count_says_each_filter_and_each_can_be_removed(client: TestClient) -> None:
     page = parse(client.get("/timeline?party=russia&status=confirmed&from=2025-05-24").text)
     assert text(page.select_one("#result-count")) == "1 stage where"
-    assert texts(page, ".active-filters li span") == [
+    assert texts(page, ".active-filters li > span") == [
         "Received by: Russia", "From: 24 May 2025", "Status: confirmed",
     ]  # fmt: skip
     links = [str(a["href"]) for a in page.select(".active-filters a")]
@@ -289,3 +296,17 @@ def test_a_permalink_has_no_empty_parameters(client: TestClient) -> None:
     fragment = client.get("/timeline?exchange=&status=disputed", headers=HTMX)
     assert fragment.status_code == 200
     assert fragment.headers["HX-Push-Url"] == "/timeline?status=disputed"
+
+
+def test_ukrainian_readers_see_ukrainian_titles_and_party_names(
+    client: TestClient, session: Session
+) -> None:
+    make_exchange(session, stage_data(), title_uk="Стамбул: 1000 на 1000")
+    name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
+    page = parse(client.get("/timeline?lang=uk&party=russia").text)
+    assert texts(page, ".stage-list li a") == ["Стамбул: 1000 на 1000"]
+    assert texts(page, ".stage-list li .stage-counts") == ["Росія 390"]
+    assert texts(page, ".active-filters li > span") == ["Отримала: Росія"]
+    assert "Стамбул: 1000 на 1000" in texts(page, "#filter-exchange option")
+    english = parse(client.get("/timeline?lang=en").text)
+    assert texts(english, ".stage-list li a") == ["Istanbul 1,000 for 1,000"]
