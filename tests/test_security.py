@@ -240,9 +240,13 @@ def test_sql_in_text_is_stored_and_shown_literally(
     page = parse(client.get(f"/exchanges/{SLUG}").text)
     assert text(page.select_one("h1")) == SQL[1]
     assert SQL[0] in text(page.select_one("main"))
-    for q in SQL:  # a search for SQL finds what contains it, not everything
-        stages = client.get("/api/v1/stages", params={"q": q}).json()["stages"]
-        assert [stage["notes"] for stage in stages] == ([q] if q != SQL[1] else [])
+    # A search for SQL finds what contains it, not everything: the notes of one stage,
+    # or the exchange title, which finds both its stages.
+    found = {q: client.get("/api/v1/stages", params={"q": q}).json()["stages"] for q in SQL}
+    assert [stage["notes"] for stage in found[SQL[0]]] == [SQL[0]]
+    assert sorted(stage["notes"] for stage in found[SQL[1]]) == sorted([SQL[0], SQL[2]])
+    assert [stage["notes"] for stage in found[SQL[2]]] == [SQL[2]]
+    assert client.get("/api/v1/stages", params={"q": "' OR 1=1 --"}).json()["stages"] == []
 
 
 # ---- error pages ------------------------------------------------------------------------
