@@ -205,6 +205,16 @@ def _terms_by_exchange(
         .where(col(Terms.exchange_id).in_(exchange_ids))
         .order_by(col(Terms.effective).asc().nulls_first(), col(Terms.id))
     ).all()
+    found: dict[int, list[TermsPublic]] = defaultdict(list)
+    for terms, public in _terms_publics(session, rows, slugs):
+        found[terms.exchange_id].append(public)
+    return found
+
+
+def _terms_publics(
+    session: Session, rows: Sequence[Terms], slugs: dict[int, str]
+) -> list[tuple[Terms, TermsPublic]]:
+    """These terms versions, in their order, each with its targets and sources."""
     ids = [terms.id for terms in rows]
     targets: dict[int, list[TargetPublic]] = defaultdict(list)
     for target in session.scalars(
@@ -214,18 +224,17 @@ def _terms_by_exchange(
             TargetPublic.model_validate(target, update={"received_by": slugs[target.received_by]})
         )
     sources = _sources(session, col(Source.terms_id).in_(ids), slugs)
-    found: dict[int, list[TermsPublic]] = defaultdict(list)
+    found = []
     for terms in rows:
         assert terms.id is not None
-        found[terms.exchange_id].append(
-            TermsPublic.model_validate(
-                terms,
-                update={
-                    "targets": targets[terms.id],
-                    "sources": [source for _, source in sources.get(("terms", terms.id), [])],
-                },
-            )
+        public = TermsPublic.model_validate(
+            terms,
+            update={
+                "targets": targets[terms.id],
+                "sources": [source for _, source in sources.get(("terms", terms.id), [])],
+            },
         )
+        found.append((terms, public))
     return found
 
 
@@ -677,6 +686,98 @@ def corrections(session: Session, *, stage_ids: list[int]) -> dict[int, list[Rev
     found: dict[int, list[Revision]] = defaultdict(list)
     for revision in session.scalars(query):
         found[revision.entity_id].append(revision)
+    return found
+
+
+@dataclass(frozen=True)
+class StageCorrection:
+    """A correction with the stage it corrected, as a feed announces it."""
+
+    revision: Revision
+    exchange: str  # slug
+    stage_id: int
+    stage_date: dt.date
+
+
+def recent_corrections(
+    session: Session, *, limit: int, exchange_id: int | None = None
+) -> list[StageCorrection]:
+    """The latest corrections of stages that count, in visible exchanges, newest first."""
+    query = (
+        select(Revision, col(Exchange.slug), col(Stage.date))
+        .join(Stage, col(Stage.id) == Revision.entity_id)
+        .join(Exchange, col(Exchange.id) == Stage.exchange_id)
+        .where(
+            col(Revision.entity) == "stage",
+            col(Revision.is_correction).is_(True),
+            counted_stage(),
+            visible_exchange(),
+        )
+        .order_by(col(Revision.at).desc(), col(Revision.id).desc())
+        .limit(limit)
+    )
+    if exchange_id is not None:
+        query = query.where(col(Stage.exchange_id) == exchange_id)
+    return [
+        StageCorrection(revision, slug, revision.entity_id, day)
+        for revision, slug, day in session.execute(query).all()
+    ]
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A change to a deal, as a feed announces it: recorded at `at` (its revision; for a deal
+    loaded without one, the day it took effect)."""
+
+    id: int
+    exchange: str  # slug
+    terms: TermsPublic
+    at: dt.datetime
+
+
+def recent_amendments(
+    session: Session, *, limit: int, exchange_id: int | None = None
+) -> list[Amendment]:
+    """The latest amendments of visible exchanges, last recorded first."""
+    query = (
+        select(Terms, col(Exchange.slug), col(Exchange.updated_at))
+        .join(Exchange, col(Exchange.id) == Terms.exchange_id)
+        .where(col(Terms.kind) == "amendment", visible_exchange())
+        .order_by(col(Terms.id).desc())
+        .limit(limit)
+    )
+    if exchange_id is not None:
+        query = query.where(col(Terms.exchange_id) == exchange_id)
+    rows = session.execute(query).all()
+    ids = [terms.id for terms, _, _ in rows]
+    recorded = dict(
+        session.execute(
+            select(col(Revision.entity_id), func.min(Revision.at))
+            .where(
+                col(Revision.entity) == "terms",
+                col(Revision.action) == "create",
+                col(Revision.entity_id).in_(ids),
+            )
+            .group_by(col(Revision.entity_id))
+        ).all()
+    )
+    publics = {
+        terms.id: public
+        for terms, public in _terms_publics(
+            session, [terms for terms, _, _ in rows], _party_slugs(session)
+        )
+    }
+    found = []
+    for terms, slug, updated_at in rows:
+        assert terms.id is not None
+        at = recorded.get(terms.id)
+        if at is None:
+            at = (
+                dt.datetime.combine(terms.effective, dt.time(), tzinfo=dt.UTC)
+                if terms.effective
+                else updated_at
+            )
+        found.append(Amendment(terms.id, slug, publics[terms.id], at))
     return found
 
 

@@ -1,4 +1,5 @@
-"""Atom feeds (RFC 4287) of published stages, built from public schemas: no database, no I/O."""
+"""Atom feeds (RFC 4287) of published stages, their corrections and changes to deals, built from
+what the database gave: no I/O here."""
 
 import datetime as dt
 import html
@@ -8,8 +9,9 @@ from dataclasses import dataclass, field
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
+from app.crud import Amendment, StageCorrection
 from app.i18n import Formats
-from app.models import FigurePublic, ReleasePublic, StagePublic, StageSidePublic
+from app.models import FigurePublic, ReleasePublic, StagePublic, StageSidePublic, TermsPublic
 from app.revisions import ENGLISH, Correction
 from app.tally import stage_people
 
@@ -144,15 +146,108 @@ def entry_content(stage: StagePublic, names: Names) -> str:
     return "".join(parts)
 
 
+def _amendment_targets(terms: TermsPublic, names: Names) -> str:
+    """ "Ukraine to receive 1,200. Russia to receive 1,200." as the exchange page says it."""
+    said = []
+    for target in terms.targets:
+        count = target.people if target.people is not None else target.remains
+        if count is not None:
+            said.append(f"{names.party(target.received_by)} to receive {count:,}.")
+    return " ".join(said)
+
+
 def entry_updated(stage: StagePublic, names: Names) -> dt.datetime:
     """When the stage last changed: its latest correction at the latest (a correction is the
     change a reader of the feed must not miss)."""
     return max([stage.updated_at, *(c.at for c in names.corrections.get(stage.id, []))])
 
 
-def _feed(
+@dataclass(frozen=True)
+class Entry:
+    """One feed entry, whatever it tells: a stage, a correction or a change to a deal. `link`
+    is a path on the site; `content` is HTML whose every user text is escaped; `day` is when
+    it happened, which orders the feed (an edit moves `updated`, not the entry)."""
+
+    id: str
+    title: str
+    updated: dt.datetime
+    link: str
+    content: str
+    day: dt.date
+
+
+def stage_entry(stage: StagePublic, names: Names) -> Entry:
+    return Entry(
+        id=f"{TAG}stage/{stage.id}",
+        title=entry_title(stage, names),
+        updated=entry_updated(stage, names),
+        link=f"/exchanges/{stage.exchange}#stage-{stage.id}",
+        content=entry_content(stage, names),
+        day=stage.date,
+    )
+
+
+def correction_entry(corrected: StageCorrection, names: Names) -> Entry:
+    """For example "Correction: Istanbul 1,000 for 1,000 — 23 May 2025: Russia received 261,
+    not 246." A stage's entry says its corrections too; this one tells a reader who already
+    read the stage that it changed."""
+    correction = Correction.of(corrected.revision)
+    changes = " ".join(ENGLISH.changes(correction.changes, names.parties))
+    day = FORMATS.date(corrected.stage_date)
+    title = f"Correction: {names.exchange(corrected.exchange)} — {day}"
+    return Entry(
+        id=f"{TAG}correction/{correction.id}",
+        title=f"{title}: {changes}" if changes else title,
+        updated=correction.at,
+        link=f"/exchanges/{corrected.exchange}#stage-{corrected.stage_id}",
+        content=f"<p>{html.escape(ENGLISH.note(correction, names.parties))}</p>",
+        day=correction.at.astimezone(dt.UTC).date(),
+    )
+
+
+def amendment_entry(amendment: Amendment, names: Names) -> Entry:
+    """For example "Istanbul 1,000 for 1,000 — the deal changed on 1 June 2025: Ukraine to
+    receive 1,200.", with its note and sources."""
+    esc = html.escape
+    terms = amendment.terms
+    title = f"{names.exchange(amendment.exchange)} — the deal changed"
+    if terms.effective:
+        title += f" on {FORMATS.date(terms.effective)}"
+    targets = _amendment_targets(terms, names)
+    parts = [f"<p>{esc(line)}</p>" for line in (terms.note.strip(), targets) if line]
+    sources = [
+        f'<li>{esc(source.publisher)}: {esc(source.claim)} (<a href="{esc(source.url)}">'
+        f"{esc(source.url)}</a>)</li>"
+        for source in terms.sources
+    ]
+    if sources:
+        parts.append(f"<p>Sources:</p><ul>{''.join(sources)}</ul>")
+    return Entry(
+        id=f"{TAG}terms/{amendment.id}",
+        title=f"{title}: {targets}" if targets else title,
+        updated=amendment.at,
+        link=f"/exchanges/{amendment.exchange}#agreement-heading",
+        content="".join(parts),
+        day=amendment.at.astimezone(dt.UTC).date(),
+    )
+
+
+def entries(
     stages: Sequence[StagePublic],
     names: Names,
+    corrections: Sequence[StageCorrection] = (),
+    amendments: Sequence[Amendment] = (),
+) -> list[Entry]:
+    """Every entry of a feed, latest first by the day it happened: a stage's date, the day a
+    correction or a change to the deal was recorded (stages keep their order on one day)."""
+    found = [stage_entry(stage, names) for stage in stages]
+    found += [correction_entry(corrected, names) for corrected in corrections]
+    found += [amendment_entry(amendment, names) for amendment in amendments]
+    return sorted(found, key=lambda entry: entry.day, reverse=True)
+
+
+def _feed(
+    entries: Sequence[Entry],
     *,
     base_url: str,
     feed_id: str,
@@ -165,29 +260,28 @@ def _feed(
     feed.id(feed_id)
     feed.title(_xml_text(title))
     # The latest change to any entry, so an edited old stage still moves the feed forward.
-    feed.updated(max((entry_updated(stage, names) for stage in stages), default=EPOCH))
+    feed.updated(max((entry.updated for entry in entries), default=EPOCH))
     feed.author(name="Swap Tally", uri=f"{base}/")
     feed.link(href=f"{base}{feed_path}", rel="self", type="application/atom+xml")
     feed.link(href=f"{base}{page_path}", rel="alternate", type="text/html")
     feed.language("en")
-    for stage in stages:
-        entry = feed.add_entry(order="append")
-        entry.id(f"{TAG}stage/{stage.id}")
-        entry.title(_xml_text(entry_title(stage, names)))
-        entry.updated(entry_updated(stage, names))
+    for entry in entries:
+        written = feed.add_entry(order="append")
+        written.id(entry.id)
+        written.title(_xml_text(entry.title))
+        written.updated(entry.updated)
         # feedgen 1.0 writes only href on entry links (lkiesow/python-feedgen#135); a link without
         # rel is the alternate one (RFC 4287, 4.2.7.2), which is all an entry has.
-        entry.link(href=f"{base}/exchanges/{stage.exchange}#stage-{stage.id}")
-        entry.content(_xml_text(entry_content(stage, names)), type="html")
+        written.link(href=f"{base}{entry.link}")
+        written.content(_xml_text(entry.content), type="html")
     body: bytes = feed.atom_str(pretty=True)
     return body
 
 
-def site_feed(stages: Sequence[StagePublic], names: Names, *, base_url: str) -> bytes:
-    """Stages across every exchange, in the order given (newest first)."""
+def site_feed(entries: Sequence[Entry], *, base_url: str) -> bytes:
+    """Entries across every exchange, in the order given."""
     return _feed(
-        stages,
-        names,
+        entries,
         base_url=base_url,
         feed_id=f"{TAG}feed",
         title="Swap Tally: every exchange, stage by stage",
@@ -196,16 +290,13 @@ def site_feed(stages: Sequence[StagePublic], names: Names, *, base_url: str) -> 
     )
 
 
-def exchange_feed(
-    stages: Sequence[StagePublic], names: Names, *, slug: str, base_url: str
-) -> bytes:
-    """One exchange's stages, in the order given (newest first)."""
+def exchange_feed(entries: Sequence[Entry], *, slug: str, title: str, base_url: str) -> bytes:
+    """One exchange's entries, in the order given."""
     return _feed(
-        stages,
-        names,
+        entries,
         base_url=base_url,
         feed_id=f"{TAG}exchange/{slug}",
-        title=f"{names.exchange(slug)}: Swap Tally",
+        title=f"{title}: Swap Tally",
         feed_path=f"/exchanges/{slug}/feed.atom",
         page_path=f"/exchanges/{slug}",
     )

@@ -61,6 +61,8 @@ HTML_PAGES: dict[str, list[str]] = {
     "/": ["title", "side a", "side b"],
     f"/exchanges/{SLUG}": [field for field in FIELDS if field != "token name"],
     "/timeline": ["title", "side a", "side b"],
+    "/feed": ["title", "stage notes"],
+    f"/exchanges/{SLUG}/feed": ["title", "stage notes"],
     f"/timeline?q={SCRIPT}": [],
     "/editor": ["title"],
     f"/editor/exchanges/{SLUG}": ["title", "description", "venue", "side a", "side b"],

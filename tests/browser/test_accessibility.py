@@ -52,6 +52,8 @@ PUBLIC_PAGES = {
     "timeline with an error": "/timeline?from=not-a-date",
     "timeline, empty": "/timeline?q=nothing-matches-this",
     "dashboard in Ukrainian": "/?lang=uk",
+    "feed as a page": "/feed",
+    "an exchange's feed in Ukrainian": "/exchanges/istanbul-1000-for-1000/feed?lang=uk",
     "login": "/login",
     "not found": "/exchanges/no-such-exchange",
 }

@@ -33,6 +33,7 @@ PAGES = {
     "exchange with remains": "/exchanges/2025-istanbul-2-bodies",
     "timeline": "/timeline",
     "timeline filtered": "/timeline?party=russia&status=confirmed",
+    "feed": "/feed",
     "sign-in": "/login",
     "not found": "/exchanges/no-such-exchange",
 }

@@ -18,7 +18,7 @@ PUBLIC_PREFIXES = (
     "/logout",
     "/oembed",
 )
-PUBLIC_PATHS = {"/", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+PUBLIC_PATHS = {"/", "/feed", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 
 
 def test_sign_in_and_out(client: TestClient, session: Session) -> None:

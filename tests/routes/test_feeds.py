@@ -10,14 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session
 
+from app import crud, writes
 from app.feeds import Names, entry_content, entry_title
-from app.models import Stage, StagePublic
+from app.models import SourceCreate, Stage, StagePublic, TargetIn, TermsIn
 from app.revisions import Correction
 from app.routes.feeds import FEED_SIZE
 from app.settings import Settings
 from app.writes import FigureChange
 from tests.factories import SOURCE, add_stage, correct_stage, make_exchange, stage_data
-from tests.html import parse
+from tests.html import parse, text, texts
 
 BASE = "https://swaptally.example"
 ISTANBUL = "Istanbul 1,000 for 1,000"
@@ -431,3 +432,103 @@ def test_the_favicon_is_served(client: TestClient) -> None:
     assert (svg.status_code, svg.headers["content-type"]) == (200, "image/svg+xml")
     page = parse(client.get("/").text)
     assert page.select_one('link[rel="icon"]')["href"] == "/static/img/favicon.svg"  # type: ignore[index]
+
+
+def test_a_correction_is_an_entry_of_its_own(
+    client: TestClient, session: Session, stage_ids: dict[str, int]
+) -> None:
+    """A reader who read the stage when it came out learns that its figures changed."""
+    day1 = stage_ids["day1"]
+    correct_stage(
+        session, day1, stage_data(a=(270, 120), b=(215, 46), date=dt.date(2025, 5, 23)),
+        reason="15 wounded were returned too", at=CORRECTED_AT,
+    )  # fmt: skip
+    revision = writes.stage_revision(session, day1)
+    assert revision is not None
+    for path in ("/feed.atom", "/exchanges/istanbul-1000-for-1000/feed.atom"):
+        parsed = fetch(client, path)
+        first = parsed.entries[0]  # recorded today: the latest thing that happened
+        assert first.id == f"tag:swaptally,2025:correction/{revision.id}"
+        assert first.title == (
+            f"Correction: {ISTANBUL} — 23 May 2025: Russia received 261, not 390."
+        )
+        assert first.link == f"{BASE}/exchanges/istanbul-1000-for-1000#stage-{day1}"
+        assert first.updated == "2026-12-02T09:30:00+00:00"
+        assert first.content[0].value == (
+            "<p>Corrected on 2 December 2026: Russia received 261, not 390."
+            " 15 wounded were returned too</p>"
+        )
+    assert not any(
+        "correction" in e.id for e in fetch(client, "/exchanges/belarus-swap/feed.atom").entries
+    )
+
+
+@pytest.mark.usefixtures("stage_ids")
+def test_a_change_to_the_deal_is_an_entry(client: TestClient, session: Session) -> None:
+    exchange = crud.get_exchange_row(session, slug="istanbul-1000-for-1000")
+    assert exchange is not None
+    terms = writes.add_terms(
+        session,
+        exchange=exchange,
+        data=TermsIn(
+            effective=dt.date(2025, 5, 26),
+            kind="amendment",
+            note="Extended: 200 more <each> way.",
+            targets=[
+                TargetIn(received_by="ukraine", people=1200),
+                TargetIn(received_by="russia", people=1200),
+            ],
+            sources=[SourceCreate(**SOURCE)],
+        ),
+        actor="editor@example.org",
+    )
+    session.commit()
+    for path in ("/feed.atom", "/exchanges/istanbul-1000-for-1000/feed.atom"):
+        [entry] = [e for e in fetch(client, path).entries if "terms" in e.id]
+        assert entry.id == f"tag:swaptally,2025:terms/{terms.id}"
+        assert entry.title == (
+            f"{ISTANBUL} — the deal changed on 26 May 2025:"
+            " Ukraine to receive 1,200. Russia to receive 1,200."
+        )
+        assert entry.link == f"{BASE}/exchanges/istanbul-1000-for-1000#agreement-heading"
+        assert entry.content[0].value.startswith(
+            "<p>Extended: 200 more &lt;each&gt; way.</p>"
+            "<p>Ukraine to receive 1,200. Russia to receive 1,200.</p><p>Sources:</p>"
+        )
+    assert not any(
+        "terms" in e.id for e in fetch(client, "/exchanges/belarus-swap/feed.atom").entries
+    )
+
+
+@pytest.mark.usefixtures("stage_ids")
+def test_a_feed_opened_in_a_browser_reads_as_a_page(client: TestClient) -> None:
+    """The Atom is for feed readers; a journalist who clicks "Feed" gets a page saying what it
+    is, the address to copy into a reader, and the same entries in the same order."""
+    cases = [
+        ("/feed", "/feed.atom", "Swap Tally: every exchange, stage by stage", "/timeline"),
+        (
+            "/exchanges/istanbul-1000-for-1000/feed",
+            "/exchanges/istanbul-1000-for-1000/feed.atom",
+            f"Follow {ISTANBUL}",
+            "/exchanges/istanbul-1000-for-1000",
+        ),
+    ]
+    for path, atom, title, back in cases:
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        page = parse(response.text)
+        assert text(page.select_one("h1")) == title
+        assert page.select_one("#feed-url")["value"] == f"{BASE}{atom}"  # type: ignore[index]
+        assert page.select_one(f'link[rel="alternate"][href="{atom}"]') is not None
+        assert [a["href"] for a in page.select("main p a")] == [atom, back]
+        entries = fetch(client, atom).entries
+        assert texts(page, ".feed-entry h3") == [entry.title for entry in entries]
+        assert [a["href"] for a in page.select(".feed-entry h3 a")] == [
+            entry.link.removeprefix(BASE) for entry in entries
+        ]
+        assert all(li["lang"] == "en" for li in page.select(".feed-entry"))
+    ukrainian = parse(client.get("/feed?lang=uk").text)
+    assert text(ukrainian.select_one("h1")) != "Swap Tally: every exchange, stage by stage"
+    assert ukrainian.select_one(".note") is not None  # says the entries are in English
+    assert client.get("/exchanges/no-such-swap/feed").status_code == 404

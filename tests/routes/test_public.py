@@ -153,7 +153,7 @@ def test_exchange_page_tells_the_whole_story(client: TestClient, session: Sessio
     assert [a["href"] for a in page.select(".downloads a")] == [
         "/api/v1/exchanges/istanbul-1000-for-1000/stages.csv",
         "/api/v1/exchanges/istanbul-1000-for-1000",
-        "/exchanges/istanbul-1000-for-1000/feed.atom",
+        "/exchanges/istanbul-1000-for-1000/feed",
     ]
 
 
