@@ -76,15 +76,26 @@ def _gave(source: SourcePublic, release: ReleasePublic) -> bool:
     )
 
 
-def footnotes(stage: StagePublic) -> list[list[int]]:
-    """Per release of the stage, the numbers (from 1) of the sources behind its figures: those
-    that gave figures for its party and kind; where none did, every source of the stage that
-    gave no figures at all (they report the stage as a whole)."""
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Consecutive numbers as (first, last) runs: [1, 2, 3, 5] is [(1, 3), (5, 5)]."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
+
+
+def footnotes(stage: StagePublic) -> list[list[tuple[int, int]]]:
+    """Per release of the stage, the sources behind its figures as runs of their numbers (from
+    1; a marker "[1-8]" rather than eight): those that gave figures for its party and kind;
+    where none did, every source of the stage that gave no figures (they report it whole)."""
     general = [n for n, source in enumerate(stage.sources, start=1) if not source.figures]
     found = []
     for release in stage.releases:
         specific = [n for n, source in enumerate(stage.sources, start=1) if _gave(source, release)]
-        found.append(specific or general)
+        found.append(_runs(specific or general))
     return found
 
 
@@ -188,7 +199,7 @@ def cited_source(stage: StagePublic) -> SourcePublic | None:
 @dataclass(frozen=True)
 class StageCitation:
     totals: dict[str, tally.HeadlineFigure]
-    footnotes: list[list[int]]
+    footnotes: list[list[tuple[int, int]]]
     text: str
     permalink: str
 

@@ -97,8 +97,20 @@ def test_footnotes_lead_to_the_sources_that_gave_the_figure(session: Session) ->
     found = crud.get_exchange(session, slug="istanbul-1000-for-1000")
     assert found is not None
     # Ukraine's row to the source that gave it; Russia's to the one on the stage as a whole.
-    assert citing.footnotes(found.stages[0]) == [[2], [1]]
+    assert citing.footnotes(found.stages[0]) == [[(2, 2)], [(1, 1)]]
     assert citing.cited_source(found.stages[0]).url == "https://example.org/hq"  # type: ignore[union-attr]
+
+
+def test_many_sources_on_the_stage_as_a_whole_make_one_marker(session: Session) -> None:
+    wires = [SOURCE | {"url": f"https://example.org/{n}"} for n in range(1, 5)]
+    gave_russia = SOURCE | {
+        "url": "https://example.org/mod",
+        "figures": [{"received_by": "russia", "military": 270, "civilian": 120}],
+    }
+    make_exchange(session, stage_data(a=(270, 120), sources=[*wires, gave_russia]))
+    found = crud.get_exchange(session, slug="istanbul-1000-for-1000")
+    assert found is not None
+    assert citing.footnotes(found.stages[0]) == [[(1, 4)], [(5, 5)]]
 
 
 def test_a_stage_citation_names_its_figure_source_permalink_and_access_day() -> None:

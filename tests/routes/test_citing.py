@@ -66,7 +66,7 @@ def test_footnote_markers_lead_to_the_sources_that_gave_the_figures(cited: TestC
     first, second = page.select(".stage")
     assert (
         [
-            [(a["href"], a["aria-label"]) for a in row.select(".marker a")]
+            [(a["href"], a["aria-label"]) for a in row.select(".markers a")]
             for row in first.select("tbody tr")
         ]
         == [
@@ -79,7 +79,7 @@ def test_footnote_markers_lead_to_the_sources_that_gave_the_figures(cited: TestC
         "Russia [1] — — 307 —",
         "Russia (outside the exchange) [1] — — 15 —",
     ]
-    for marker in page.select(".marker a"):
+    for marker in page.select(".markers a"):
         target = page.select_one(str(marker["href"]))
         assert target is not None, marker["href"]
         assert target.name == "li"
@@ -122,8 +122,8 @@ def test_a_ukrainian_page_cites_in_ukrainian(cited: TestClient) -> None:
         " (23 травня 2025 р.) (джерело: Coordination HQ, https://example.org/hq),"
         f" {BASE}{PAGE}#{first['id']}, дата звернення: 2 грудня 2026 р."
     )
-    assert texts(first, ".marker a") == ["[2]", "[1]"]
-    assert [a["aria-label"] for a in first.select(".marker a")] == ["джерело 2", "джерело 1"]
+    assert texts(first, ".markers a") == ["[2]", "[1]"]
+    assert [a["aria-label"] for a in first.select(".markers a")] == ["джерело 2", "джерело 1"]
 
 
 def test_an_exchange_without_stages_is_cited_without_figures(
