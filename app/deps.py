@@ -24,6 +24,14 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def today() -> dt.date:
+    """The day in UTC: what a citation says it was accessed on (tests override it)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+TodayDep = Annotated[dt.date, Depends(today)]
 # A row's id in a path: one the database can hold, else no such row (404 on pages, 422 in the
 # API), never a query the database refuses.
 RowId = Annotated[int, Path(ge=1, le=MAX_STORED_INT)]

@@ -7,9 +7,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from app import crud, embed, i18n, revisions
+from app import citing, crud, embed, i18n, revisions
 from app.chart import cumulative_chart
-from app.deps import SessionDep
+from app.deps import SessionDep, TodayDep
 from app.models import STAGE_STATUSES
 from app.templating import query_url, render
 from app.timeline import FilterError, TimelineFilters, count_stages, timeline_page
@@ -34,12 +34,21 @@ def dashboard(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/exchanges/{slug}")
-def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
+def show_exchange(slug: str, request: Request, session: SessionDep, today: TodayDep) -> Response:
     exchange = crud.get_exchange(session, slug=slug)
     if exchange is None:
         raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
     base_url = request.app.state.settings.base_url.rstrip("/")
+    locale = i18n.negotiate(request)[0]
+    wording = request.app.state.templates[locale].env.globals["wording"]
+    words = citing.Words(wording.translations, wording.formats)
+    title = (exchange.title_uk if locale == "uk" else None) or exchange.title
+    citation, citations = citing.cite_exchange(
+        words, exchange, title=title, base_url=base_url, accessed=today
+    )
     context = {
+        "citation": citation,
+        "citations": citations,
         "exchange": exchange,
         "chart": cumulative_chart(exchange),
         "corrections": {
@@ -56,7 +65,7 @@ def show_exchange(slug: str, request: Request, session: SessionDep) -> Response:
             request.app.state.templates,
             slug=slug,
             params=request.query_params,
-            locale=i18n.negotiate(request)[0],
+            locale=locale,
             base_url=base_url,
         ),
     }

@@ -1,11 +1,17 @@
-/* The embed builder on exchange pages: one-click copy of each code. The form itself works
- * without this (a GET form), and htmx refreshes the preview and the codes as options change. */
+/* One-click copy on exchange pages: the embed builder's codes, the citations, a stage's link.
+ * Everything works without this (the codes and citations are on the page, a stage heading is
+ * its permalink), and htmx refreshes the builder's preview and codes as options change. */
 (function () {
   "use strict";
 
+  var clipboard = !!(navigator.clipboard && window.isSecureContext);
+
   function reveal(root) {
-    var buttons = root.querySelectorAll ? root.querySelectorAll("button[data-copy][hidden]") : [];
-    Array.prototype.forEach.call(buttons, function (button) { button.hidden = false; });
+    var buttons = root.querySelectorAll ? root.querySelectorAll("button[data-copy][hidden], button[data-copy-text][hidden]") : [];
+    Array.prototype.forEach.call(buttons, function (button) {
+      // A link has no field to select for the old way: its button needs the clipboard API.
+      if (clipboard || button.hasAttribute("data-copy")) button.hidden = false;
+    });
   }
 
   function copied(button) {
@@ -14,14 +20,16 @@
   }
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("button[data-copy]");
+    var button = event.target.closest && event.target.closest("button[data-copy], button[data-copy-text]");
     if (!button) return;
     var code = document.getElementById(button.getAttribute("data-copy"));
-    if (!code) return;
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(code.value).then(function () { copied(button); });
+    var text = button.hasAttribute("data-copy-text") ? button.getAttribute("data-copy-text") : code && code.value;
+    if (text === null || text === undefined) return;
+    if (clipboard) {
+      navigator.clipboard.writeText(text).then(function () { copied(button); });
       return;
     }
+    if (!code) return;
     code.focus();
     code.select();
     if (document.execCommand("copy")) copied(button);  // plain-http previews: the old way

@@ -113,6 +113,6 @@ def test_embed_builder_without_javascript(new_context: NewContext, site: Site) -
     expect(code).to_have_value(re.compile(r"view=chart"))
     expect(code).to_have_value(re.compile(r"lang=uk"))
     # Copying needs a script; without one the code is there to select by hand.
-    expect(page.locator("button[data-copy]")).to_have_count(4)
-    for button in page.locator("button[data-copy]").all():
+    expect(builder.locator("button[data-copy]")).to_have_count(4)
+    for button in builder.locator("button[data-copy]").all():
         expect(button).to_be_hidden()

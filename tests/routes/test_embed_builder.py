@@ -83,7 +83,7 @@ def test_default_codes(client: TestClient) -> None:
     preview = builder.select_one("#embed-output iframe.embed-preview")
     assert preview is not None
     assert preview["src"] == f"/embed/{SLUG}"
-    assert [button["data-copy"] for button in builder.select("button.copy[hidden]")] == [
+    assert [button["data-copy"] for button in builder.select("#embed button.copy[hidden]")] == [
         "embed-code-script",
         "embed-code-iframe",
         "embed-code-image",

@@ -142,7 +142,10 @@ def test_exchange_page_tells_the_whole_story(client: TestClient, session: Sessio
     assert texts(page, ".stage h3") == ["23 May 2025 reported", "24 May 2025 reported"]
     first_stage = page.select_one(".stage")
     assert first_stage is not None
-    assert texts(first_stage, "tbody tr") == ["Ukraine 270 120 390 —", "Russia 270 120 390 —"]
+    assert texts(first_stage, "tbody tr") == [
+        "Ukraine [1] 270 120 390 —",
+        "Russia [1] 270 120 390 —",
+    ]
     assert texts(first_stage, ".sources li") == [
         "Example Wire (23 May 2025): Both sides confirmed."
     ]
