@@ -960,3 +960,17 @@ def figures_corrected(session: Session, *, slug: str, stage_ids: list[int]) -> b
         ),
     )
     return bool(session.scalar(query))
+
+
+def last_change(session: Session) -> dt.datetime | None:
+    """When a published figure last changed: the latest edit to an exchange or a stage, or any
+    recorded revision (sources, official totals, terms), in one statement."""
+    latest = session.execute(
+        select(
+            select(func.max(col(Exchange.updated_at))).where(visible_exchange()).scalar_subquery(),
+            select(func.max(col(Stage.updated_at))).where(counted_stage()).scalar_subquery(),
+            select(func.max(col(Revision.at))).scalar_subquery(),
+        )
+    ).one()
+    found = [when for when in latest if when is not None]
+    return max(found) if found else None

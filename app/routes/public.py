@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from app import citing, crud, embed, i18n, revisions
+from app import citing, crud, embed, home, i18n, revisions
 from app.chart import cumulative_chart
 from app.deps import SessionDep, TodayDep
 from app.models import STAGE_STATUSES
@@ -20,17 +20,38 @@ LATEST_STAGES = 6
 
 @router.get("/")
 def dashboard(request: Request, session: SessionDep) -> Response:
+    params, clean, redirect = _clean_query(request, "/")
+    if redirect:
+        return redirect
+    locale, _ = i18n.negotiate(request)
+    error: home.TableError | None = None
+    try:
+        query = home.TableQuery.from_query(params)
+    except home.TableError as bad:
+        error, query = bad, home.TableQuery()
     exchanges = crud.list_exchanges(session, happening_first=True)
     latest = timeline_page(session, TimelineFilters(), size=LATEST_STAGES).stages
     context = {
-        "exchanges": exchanges,
+        "query": query,
+        "error": error,
+        "table": home.table(exchanges, query, locale),
+        "updated": crud.last_change(session),
         "totals": crud.totals(session),
         "latest": latest,
         "titles": {exchange.slug: exchange.title for exchange in exchanges},
         "side_names": crud.side_names(session, slugs={stage.exchange for stage in latest}),
         "party_labels": crud.party_names(session),
     }
-    return render(request, "public/dashboard.html", context)
+    response = render(
+        request,
+        "public/dashboard.html",
+        context,
+        fragment="public/_exchange_table.html",
+        status_code=400 if error else 200,
+    )
+    if is_htmx(request):  # the address bar shows the clean permalink
+        response.headers["HX-Push-Url"] = clean
+    return response
 
 
 @router.get("/exchanges/{slug}")
@@ -107,14 +128,24 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-@router.get("/timeline")
-def show_timeline(request: Request, session: SessionDep) -> Response:
-    # A form sends its empty fields too: the address kept is the one without them.
+def _clean_query(
+    request: Request, path: str
+) -> tuple[dict[str, str], str, RedirectResponse | None]:
+    """The query's non-empty parameters, the clean permalink they make, and a 303 to it when a
+    form sent empty fields too (htmx requests keep their answer and push the clean address)."""
     given = request.query_params.multi_items()
     params = {name: value for name, value in given if value}
-    clean = query_url("/timeline", params)
+    clean = query_url(path, params)
     if len(params) < len(given) and not is_htmx(request):
-        return RedirectResponse(clean, status_code=303)
+        return params, clean, RedirectResponse(clean, status_code=303)
+    return params, clean, None
+
+
+@router.get("/timeline")
+def show_timeline(request: Request, session: SessionDep) -> Response:
+    params, clean, redirect = _clean_query(request, "/timeline")
+    if redirect:
+        return redirect
     errors: dict[str, str] = {}
     try:
         filters = TimelineFilters.from_query(params)

@@ -16,6 +16,7 @@ from app.settings import Settings
 
 PAGES = (
     "/",
+    "/?sort=title&order=desc&q=sample",
     "/exchanges/sample-0001",
     "/timeline",
     "/timeline?status=confirmed&q=azovstal",
