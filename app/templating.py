@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup, escape
 from starlette.responses import Response
 
 from app import i18n, revisions, tally
@@ -39,6 +40,7 @@ def make_templates() -> LocalizedTemplates:
         env.globals["lang_url"] = lang_url
         env.globals["query_url"] = query_url
         env.globals["translated"] = translated_in(locale)
+        env.globals["localized"] = localized_in(locale)
         env.globals["wording"] = revisions.Wording(translations[locale], formats)
         localized[locale] = Jinja2Templates(env=env)
     return localized
@@ -53,6 +55,21 @@ def translated_in(locale: str) -> Any:
         return local or getattr(thing, field)
 
     return translated
+
+
+def localized_in(locale: str) -> Any:
+    """`localized(thing, "title")`: what `translated` shows, as text of the page; where an
+    English text stands in on a page in another language, it is marked `lang="en"` so that a
+    screen reader switches voice (for text only: never inside an attribute)."""
+    translated = translated_in(locale)
+
+    def localized(thing: Any, field: str) -> Markup:
+        shown = translated(thing, field)
+        if locale == "en" or getattr(thing, f"{field}_{locale}", None):
+            return escape(shown)
+        return Markup('<span lang="en">{}</span>').format(shown)
+
+    return localized
 
 
 def lang_url(request: Request, locale: str) -> str:

@@ -359,13 +359,14 @@ def test_ukrainian_pages_use_ukrainian_numbers_and_dates(
 ) -> None:
     exchange = make_exchange(session, stage_data(a=(270, 120)))
     add_stage(session, exchange, stage_data(a=(307, 0), date=dt.date(2024, 5, 25), b=(307, None)))
+    name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
     response = client.get("/exchanges/istanbul-1000-for-1000?lang=uk")
     page = parse(response.text)
     assert page.html["lang"] == "uk"  # type: ignore[index]
     assert response.headers["content-language"] == "uk"
     assert texts(page, ".tally .figure") == [
-        "Ukraine: повернуто 697 з 1 000 (69,7 %)",
-        "Russia: повернуто щонайменше 697 з 1 000 (69,7 %)",
+        "Україна: повернуто 697 з 1 000 (69,7 %)",
+        "Росія: повернуто щонайменше 697 з 1 000 (69,7 %)",
     ]
     assert texts(page, ".stage h3") == [
         "25 травня 2024 р. повідомлено",
@@ -457,3 +458,22 @@ def test_readers_get_an_error_page_in_their_language(client: TestClient) -> None
     api = client.get("/api/v1/exchanges/no-such-swap")
     assert api.json() == {"detail": "No exchange with slug 'no-such-swap'"}
     assert client.get("/exchanges/no-such-swap/feed.atom").json()["detail"].startswith("No exch")
+
+
+def test_english_standing_in_on_a_ukrainian_page_is_marked_so(
+    client: TestClient, session: Session
+) -> None:
+    """A screen reader reads "Istanbul 1,000 for 1,000" in an English voice on a Ukrainian page,
+    and "Україна" in the page's own once the party is named in Ukrainian."""
+    make_exchange(session, stage_data())
+    name_parties_in_ukrainian(session, ukraine="Україна")
+    page = parse(client.get("/exchanges/istanbul-1000-for-1000?lang=uk").text)
+    assert page.select_one("html")["lang"] == "uk"  # type: ignore[index]
+    assert texts(page, 'h1 [lang="en"]') == ["Istanbul 1,000 for 1,000"]
+    figures = page.select(".side-tally .figure")
+    assert [texts(figure, '[lang="en"]') for figure in figures] == [[], ["Russia"]]
+    assert "Україна" in text(figures[0])
+    home = parse(client.get("/?lang=uk").text)
+    assert "Istanbul 1,000 for 1,000" in texts(home, '#exchange-istanbul-1000-for-1000 [lang="en"]')
+    english = parse(client.get("/exchanges/istanbul-1000-for-1000?lang=en").text)
+    assert english.select('main [lang="en"]') == []
