@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text as sql
 
 from app.sample_data import SEARCH_WORD
-from tests.html import parse, texts
+from tests.html import parse, text, texts
 
 COUNTED = "s.published AND s.deleted_at IS NULL AND e.published AND e.deleted_at IS NULL"
 # What Ukraine received: its living releases (remains never count as people).
@@ -23,7 +23,8 @@ def query(client: TestClient, statement: str, **params: Any) -> list[Any]:
 
 def test_dashboard_lists_every_exchange_with_all_time_totals(large_client: TestClient) -> None:
     page = parse(large_client.get("/").text)
-    assert len(page.select("article.exchange")) == 200
+    assert text(page.select_one("#exchange-table .matching")) == "200 exchanges"
+    assert len(page.select("#exchange-table tbody tr")) == 50  # a page of them
     [(floor, unknown)] = query(
         large_client,
         "SELECT SUM(COALESCE(sr.people, COALESCE(sr.military, 0) + COALESCE(sr.civilian, 0))),"
@@ -47,11 +48,11 @@ def test_timeline_pages_walk_the_stages_newest_first(large_client: TestClient) -
         )
     ]
     first = parse(large_client.get("/timeline").text)
-    shown = [li.time["datetime"] for li in first.select(".stage-list li")]  # type: ignore[index]
+    shown = [li.time["datetime"] for li in first.select(".stage-list .stage-summary")]  # type: ignore[index]
     older = first.select_one('.pager a[rel="next"]')
     assert older is not None
     second = parse(large_client.get(str(older["href"])).text)
-    shown += [li.time["datetime"] for li in second.select(".stage-list li")]  # type: ignore[index]
+    shown += [li.time["datetime"] for li in second.select(".stage-list .stage-summary")]  # type: ignore[index]
     assert shown == expected
 
 
@@ -100,4 +101,4 @@ def test_busiest_exchange_page_shows_every_stage(large_client: TestClient) -> No
 def test_ukrainian_dashboard_renders_at_scale(large_client: TestClient) -> None:
     page = parse(large_client.get("/?lang=uk").text)
     assert page.html["lang"] == "uk"  # type: ignore[index]
-    assert len(page.select("article.exchange")) == 200
+    assert len(page.select("#exchange-table tbody tr")) == 50

@@ -74,7 +74,7 @@ def test_dashboard_puts_exchanges_in_progress_first(client: TestClient, session:
         "780 returned to Russia in the 2 exchanges recorded here",
         "780 returned to Ukraine in the 2 exchanges recorded here",
     ]
-    assert [li["id"] for li in page.select(".stage-list li")] == ["stage-1", "stage-2"]
+    assert [li["id"] for li in page.select(".stage-list .stage-summary")] == ["stage-1", "stage-2"]
 
 
 def test_over_target_shows_over_100_percent_with_a_full_bar(

@@ -62,7 +62,7 @@ def stages(session: Session) -> None:
 def shown(client: TestClient, query: str, headers: dict[str, str] | None = None) -> list[str]:
     response = client.get(f"/timeline?{query}", headers=headers or {})
     assert response.status_code == 200, response.text
-    return [li.time["datetime"] for li in parse(response.text).select(".stage-list li")]  # type: ignore[index]
+    return [li.time["datetime"] for li in parse(response.text).select(".stage-list .stage-summary")]  # type: ignore[index]
 
 
 @pytest.mark.usefixtures("stages")
@@ -112,8 +112,8 @@ def test_the_page_is_a_permalink_that_keeps_the_form_filled(client: TestClient) 
     assert form.select_one("#filter-exchange option[selected]")["value"] == "belarus-swap"  # type: ignore[index]
     assert form.select_one("#filter-status option[selected]")["value"] == "disputed"  # type: ignore[index]
     assert form.select_one("#filter-q")["value"] == "tass"  # type: ignore[index]
-    assert texts(page, ".stage-list li") == [
-        "3 January 2024 Belarus swap disputed Ukraine 10 · Belarus undisclosed"
+    assert texts(page, ".stage-list .stage-summary") == [
+        "3 January 2024 Belarus swap Ukraine 10 · Belarus undisclosed disputed TASS"
     ]
 
 
@@ -122,13 +122,13 @@ def test_pages_link_to_older_stages(client: TestClient, session: Session) -> Non
     for day in range(1, 55):
         add_stage(session, exchange, stage_data(date=dt.date(2022, 1, 1) + dt.timedelta(days=day)))
     first = parse(client.get("/timeline?status=reported").text)
-    assert len(first.select(".stage-list li")) == 50
+    assert len(first.select(".stage-list .stage-summary")) == 50
     older = first.select_one('.pager a[rel="next"]')
     assert older is not None
     assert older["href"] == older["hx-get"]
     assert str(older["href"]).startswith("/timeline?status=reported&page=2022-01-06~")
     second = parse(client.get(str(older["href"])).text)
-    assert [li.time["datetime"] for li in second.select(".stage-list li")] == [  # type: ignore[index]
+    assert [li.time["datetime"] for li in second.select(".stage-list .stage-summary")] == [  # type: ignore[index]
         "2022-01-05", "2022-01-04", "2022-01-03", "2022-01-02", "2022-01-01",
     ]  # fmt: skip
     assert second.select_one('.pager a[rel="next"]') is None
@@ -239,7 +239,7 @@ def test_a_party_filter_keeps_its_stages_and_only_its_figures(
     client: TestClient, query: str
 ) -> None:
     page = parse(client.get(f"/timeline?{query}").text)
-    assert texts(page, ".stage-list li .stage-counts") == ["Russia 303", "Russia 307", "Russia 390"]
+    assert texts(page, ".stage-summary .stage-counts") == ["Russia 303", "Russia 307", "Russia 390"]
     api = client.get(f"/api/v1/stages?{query}").json()["stages"]
     assert [[r["received_by"] for r in s["releases"]] for s in api] == [["russia"]] * 3
     assert [[side["key"] for side in s["sides"]] for s in api] == [["b"]] * 3
@@ -280,7 +280,7 @@ def test_the_downloads_hold_exactly_the_stages_and_figures_shown(client: TestCli
     assert [(r["date"], r["received_by"]) for r in rows] == [
         ("2025-05-25", "russia"), ("2025-05-24", "russia"),
     ]  # fmt: skip
-    shown_dates = [li.time["datetime"] for li in page.select(".stage-list li")]  # type: ignore[index]
+    shown_dates = [li.time["datetime"] for li in page.select(".stage-list .stage-summary")]  # type: ignore[index]
     assert [s["date"] for s in client.get(json_link).json()["stages"]] == shown_dates
 
 
@@ -304,9 +304,9 @@ def test_ukrainian_readers_see_ukrainian_titles_and_party_names(
     make_exchange(session, stage_data(), title_uk="Стамбул: 1000 на 1000")
     name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
     page = parse(client.get("/timeline?lang=uk&party=russia").text)
-    assert texts(page, ".stage-list li a") == ["Стамбул: 1000 на 1000"]
-    assert texts(page, ".stage-list li .stage-counts") == ["Росія 390"]
+    assert texts(page, ".stage-list .stage-summary a") == ["Стамбул: 1000 на 1000"]
+    assert texts(page, ".stage-list .stage-summary .stage-counts") == ["Росія 390"]
     assert texts(page, ".active-filters li > span") == ["Отримала: Росія"]
     assert "Стамбул: 1000 на 1000" in texts(page, "#filter-exchange option")
     english = parse(client.get("/timeline?lang=en").text)
-    assert texts(english, ".stage-list li a") == ["Istanbul 1,000 for 1,000"]
+    assert texts(english, ".stage-list .stage-summary a") == ["Istanbul 1,000 for 1,000"]
