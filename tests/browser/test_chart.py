@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import RESULTS
-from tests.browser.support import SCHEMES, Site
+from tests.browser.support import SCHEMES, Site, focus_is_visible, focused
 
 ISTANBUL = "/exchanges/istanbul-1000-for-1000"  # equal figures both ways: the lines coincide
 YEMEN = "/exchanges/2023-04-yemen-887-deal"  # long party names
@@ -119,6 +119,9 @@ def test_each_stage_point_is_reached_by_tab_and_shows_its_date(page: Page) -> No
     for i in range(3):
         page.keyboard.press("Tab")
         expect(points.nth(i)).to_be_focused()
+        ring = focused(page)
+        assert ring is not None
+        assert focus_is_visible(ring), ring
         tip = page.locator("figure.chart .tip").nth(i)
         expect(tip).to_be_visible()
         date = ["23 травня 2025 р.", "24 травня 2025 р.", "25 травня 2025 р."][i]
