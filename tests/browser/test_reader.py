@@ -34,7 +34,7 @@ def test_dashboard_to_an_exchange(context: BrowserContext) -> None:
     tally = page.locator(".tally .side-tally[data-side='a'] .figure")
     expect(tally).to_contain_text("1,000 of 1,000 returned to Ukraine")
     expect(page.locator(".stages article.stage")).to_have_count(3)
-    expect(page.get_by_role("img", name="People returned, cumulative, by stage")).to_be_visible()
+    expect(page.get_by_role("group", name="People returned, cumulative, by stage")).to_be_visible()
 
 
 def test_timeline_filters_address_back_and_shared_link(new_context: NewContext) -> None:

@@ -166,14 +166,28 @@ def test_exchange_chart_is_svg_with_a_text_alternative(
     page = parse(client.get("/exchanges/istanbul-1000-for-1000").text)
     svg = page.select_one("figure.chart svg")
     assert svg is not None
-    assert svg["role"] == "img"
-    assert text(svg.select_one("title")) == "People returned, cumulative, by stage"
+    assert (svg["role"], svg["aria-labelledby"], svg["aria-describedby"]) == (
+        "group",
+        "chart-title",
+        "chart-desc",
+    )
+    assert text(page.select_one("figure.chart #chart-title")) == (
+        "People returned, cumulative, by stage"
+    )
     assert text(svg.select_one("desc")) == (
         "Ukraine: 697 after 2 stages; Russia: 697 after 2 stages; target 1,000"
     )
     assert len(svg.select("polyline.series")) == 2
     assert len(svg.select("line.target")) == 1
-    assert texts(page, "figure.chart table tbody tr") == [
+    assert texts(svg, ".target-label") == ["target 1,000"]
+    assert texts(svg, ".line-label") == ["Ukraine 697", "Russia 697"]
+    assert texts(svg, ".date") == ["23 May 2025", "24 May 2025"]
+    assert [a["aria-label"] for a in svg.select("a.point")] == [
+        "23 May 2025: Ukraine 390, Russia 390",
+        "24 May 2025: Ukraine 697, Russia 697",
+    ]
+    assert text(page.select_one("figure.chart details summary")) == "Show as table"
+    assert texts(page, "figure.chart details table tbody tr") == [
         "23 May 2025 390 390",
         "24 May 2025 697 697",
     ]
