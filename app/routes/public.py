@@ -42,16 +42,9 @@ def dashboard(request: Request, session: SessionDep) -> Response:
         "side_names": crud.side_names(session, slugs={stage.exchange for stage in latest}),
         "party_labels": crud.party_names(session),
     }
-    response = render(
-        request,
-        "public/dashboard.html",
-        context,
-        fragment="public/_exchange_table.html",
-        status_code=400 if error else 200,
+    return _filtered(
+        request, "public/dashboard.html", "public/_exchange_table.html", context, clean, error
     )
-    if is_htmx(request):  # the address bar shows the clean permalink
-        response.headers["HX-Push-Url"] = clean
-    return response
 
 
 @router.get("/exchanges/{slug}")
@@ -128,6 +121,18 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _filtered(
+    request: Request, page: str, fragment: str, context: dict[str, Any], clean: str, errors: Any
+) -> Response:
+    """A page of filtered results (htmx gets just the results), 400 on a bad filter; the
+    address bar shows the clean permalink."""
+    status_code = 400 if errors else 200
+    response = render(request, page, context, fragment=fragment, status_code=status_code)
+    if is_htmx(request):
+        response.headers["HX-Push-Url"] = clean
+    return response
+
+
 def _clean_query(
     request: Request, path: str
 ) -> tuple[dict[str, str], str, RedirectResponse | None]:
@@ -176,13 +181,6 @@ def show_timeline(request: Request, session: SessionDep) -> Response:
         "titles": dict(exchange_choices),
         "party_labels": crud.party_names(session, locale),
     }
-    response = render(
-        request,
-        "public/timeline.html",
-        context,
-        fragment="public/_timeline_results.html",
-        status_code=400 if errors else 200,
+    return _filtered(
+        request, "public/timeline.html", "public/_timeline_results.html", context, clean, errors
     )
-    if is_htmx(request):  # the address bar shows the clean permalink
-        response.headers["HX-Push-Url"] = clean
-    return response
