@@ -38,9 +38,25 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1000
 MAX_EMAIL_LENGTH = 320
 
-_hasher = PasswordHash.recommended()  # argon2id with the library's current parameters
-# Verifying against this keeps a wrong email as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+@dataclass
+class _Hashing:
+    hasher: PasswordHash
+    dummy_hash: str = ""  # verifying against it keeps a wrong email as slow as a wrong password
+
+    def use(self, hasher: PasswordHash) -> None:
+        self.hasher = hasher
+        self.dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+
+
+_hashing = _Hashing(PasswordHash.recommended())  # argon2id with the library's parameters
+_hashing.use(_hashing.hasher)
+
+
+def use_password_hasher(hasher: PasswordHash) -> None:
+    """Hash passwords with `hasher` from now on (the test suite's cheap argon2id). Each hash
+    carries its own parameters, so hashes made either way still verify."""
+    _hashing.use(hasher)
 
 
 class AccountError(ValueError):
@@ -192,7 +208,7 @@ def sign_in(
     session.commit()
     if counts[0] > first_limit or counts[1] > MAX_ATTEMPTS_PER_CLIENT:
         return SignInResult(None, N_("too many attempts; try again in 15 minutes"), limited=True)
-    valid = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
+    valid = _hashing.hasher.verify(password, user.password_hash if user else _hashing.dummy_hash)
     if user is None or not valid or not user.is_active:
         _forget_expired(session, now)
         session.commit()
@@ -217,7 +233,7 @@ def _password_hash(password: str, field: str) -> str:
         raise AccountError(field, f"use at most {MAX_PASSWORD_LENGTH} characters")
     if (problem := character_problem(password)) is not None:
         raise AccountError(field, problem)
-    return _hasher.hash(password)
+    return _hashing.hasher.hash(password)
 
 
 def change_password(
@@ -236,7 +252,7 @@ def change_password(
     session.commit()
     if attempts > MAX_ATTEMPTS_PER_ACCOUNT:
         raise AccountError("current_password", "too many attempts; try again in 15 minutes")
-    if not _hasher.verify(current, user.password_hash):
+    if not _hashing.hasher.verify(current, user.password_hash):
         raise AccountError("current_password", "wrong password")
     session.execute(
         delete(LoginThrottle).where(

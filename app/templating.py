@@ -1,5 +1,6 @@
 """Templates, their filters, and the one helper that decides page or fragment."""
 
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,8 +16,11 @@ from app.settings import PROJECT_ROOT
 LocalizedTemplates = dict[str, Jinja2Templates]
 
 
+@cache
 def make_templates() -> LocalizedTemplates:
-    """One template environment per language, each with its catalogue and formats installed."""
+    """One template environment per language, each with its catalogue and formats installed;
+    built once per process, so every app in it (the test suite makes thousands) shares the
+    compiled catalogues and templates."""
     translations = i18n.load_translations(PROJECT_ROOT / "locale")
     localized = {}
     for locale in i18n.LOCALES:
