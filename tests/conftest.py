@@ -1,19 +1,31 @@
 """Fixtures: a fresh SQLite file or PostgreSQL database per test, and an app built on it."""
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import sample_data
+from app import accounts, sample_data
 from app.db import make_engine, metadata
 from app.main import create_app
 from app.settings import Settings
 from tests.needs import unavailable
 from tests.pg import PostgresServer, PostgresUnavailable, running_server
+
+
+def pytest_configure() -> None:
+    """Passwords in tests are argon2id at its cheapest, not the app's 0.2 s a hash; the app's own
+    parameters are checked in test_accounts, and the served app (browser tests) keeps them."""
+    cheap = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
+    accounts.use_password_hasher(PasswordHash((cheap,)))
 
 
 @pytest.fixture(scope="session")
@@ -28,36 +40,93 @@ def postgres_server() -> Iterator[PostgresServer]:
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of the database runs on SQLite; those marked `postgresql` (the database decides
+    their outcome: see the README's "Tests") run on PostgreSQL too."""
+    if "database_url" not in metafunc.fixturenames or any(
+        "database_url" in marker.args[0]
+        for marker in metafunc.definition.iter_markers("parametrize")
+    ):
+        return
+    on_both = metafunc.definition.get_closest_marker("postgresql") is not None
+    metafunc.parametrize("database_url", BACKENDS if on_both else BACKENDS[:1], indirect=True)
+
+
 @contextmanager
 def empty_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    template: "SchemaTemplates | None" = None,
 ) -> Iterator[str]:
-    """A new SQLite file, or a new database on the test run's PostgreSQL server."""
+    """A new SQLite file, or a new database on the test run's PostgreSQL server: empty, or with
+    the app's tables copied from `template`."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'swaptally.db'}"
+        path = tmp_path_factory.mktemp("db") / "swaptally.db"
+        if template:
+            shutil.copyfile(template.sqlite(), path)
+        yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    with server.new_database("test") as url:
+    copy = template.postgresql(server) if template else None
+    with server.new_database("test", template=copy) as url:
         yield url
 
 
-@pytest.fixture(params=BACKENDS)
+@dataclass
+class SchemaTemplates:
+    """The app's tables made once per run on each backend, then copied into each test's
+    database: a file copy, rather than a hundred statements and commits per test."""
+
+    folder: Path
+    made: dict[str, str] = field(default_factory=dict)  # backend: its template
+
+    def sqlite(self) -> str:
+        """The template file's path."""
+        if "sqlite" not in self.made:
+            self.made["sqlite"] = str(self.folder / "schema.db")
+            _create_schema(f"sqlite:///{self.made['sqlite']}")
+        return self.made["sqlite"]
+
+    def postgresql(self, server: PostgresServer) -> str:
+        """The template database's name on the run's server."""
+        if "postgresql" not in self.made:
+            self.made["postgresql"] = "schema_template"
+            _create_schema(server.create_database(self.made["postgresql"]))
+        return self.made["postgresql"]
+
+
+def _create_schema(database_url: str) -> None:
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    engine.dispose()  # no connection left: SQLite folds its WAL back in, PostgreSQL can copy
+
+
+@pytest.fixture(scope="session")
+def schema_templates(tmp_path_factory: pytest.TempPathFactory) -> SchemaTemplates:
+    return SchemaTemplates(tmp_path_factory.mktemp("schema"))
+
+
+@pytest.fixture
 def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    schema_templates: SchemaTemplates,
 ) -> Iterator[str]:
-    """An empty database per test, on each backend."""
-    with empty_database(request, tmp_path_factory) as url:
+    """A new database per test: empty, or with the app's tables if the test uses `engine`."""
+    template = schema_templates if "engine" in request.fixturenames else None
+    with empty_database(request, tmp_path_factory, template) as url:
         yield url
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def large_client(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    schema_templates: SchemaTemplates,
 ) -> Iterator[TestClient]:
     """An app on 200 generated exchanges and 20,000 stages, for a module of read-only tests."""
-    with empty_database(request, tmp_path_factory) as url:
+    with empty_database(request, tmp_path_factory, schema_templates) as url:
         engine = make_engine(url)
-        metadata.create_all(engine)
         sample_data.generate(engine, exchanges=200, stages=20_000)
         engine.dispose()
         settings = Settings(environment="test", database_url=url, secret_key="test-secret")
@@ -67,8 +136,8 @@ def large_client(
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
+    """The test's database, with the app's tables (as `metadata.create_all` makes them)."""
     engine = make_engine(database_url)
-    metadata.create_all(engine)
     yield engine
     engine.dispose()
 

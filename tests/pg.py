@@ -33,18 +33,27 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     @contextmanager
-    def new_database(self, prefix: str) -> Iterator[str]:
-        """A new empty database on this server, dropped afterwards: its URL."""
+    def new_database(self, prefix: str, *, template: str | None = None) -> Iterator[str]:
+        """A new database on this server (empty, or a copy of `template`), dropped afterwards:
+        its URL."""
         name = f"{prefix}_{uuid.uuid4().hex}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         # No pooled connection in between: the server may be restarted meanwhile (test_outage).
         admin = create_engine(self.url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         try:
             yield self.url(name)
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+    def create_database(self, name: str) -> str:
+        """An empty database kept until the server stops: its URL."""
+        admin = create_engine(self.url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        return self.url(name)
 
     def start(self) -> None:
         options = (

@@ -1,6 +1,8 @@
 """Accounts: argon2 passwords, expiring sessions, tokens, sign-in limits, deactivation."""
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import select, update
@@ -8,6 +10,8 @@ from sqlmodel import Session
 
 from app import accounts
 from app.models import LoginThrottle, User, UserSession
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 PASSWORD = "correct horse battery"
 
@@ -23,6 +27,25 @@ def test_passwords_are_hashed_with_argon2(editor: User) -> None:
     assert editor.email == "ed@example.org"
     assert editor.password_hash.startswith("$argon2id$")
     assert PASSWORD not in editor.password_hash
+
+
+def test_the_app_hashes_with_the_libraries_recommended_argon2id() -> None:
+    """The suite hashes cheaply (tests/conftest.py); the app on its own does not."""
+    script = "from app import accounts; print(accounts._hashing.hasher.hash('x'))"
+    hashed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+@pytest.mark.usefixtures("editor")
+def test_hashes_made_with_other_parameters_still_verify(session: Session) -> None:
+    suites = accounts._hashing.hasher
+    accounts.use_password_hasher(accounts.PasswordHash.recommended())
+    try:
+        assert accounts.sign_in(session, email="ed@example.org", password=PASSWORD, client="c").user
+    finally:
+        accounts.use_password_hasher(suites)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from app.models import Stage
 from app.settings import Settings
 from tests.pg import PostgresServer
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 
 @contextmanager
 def empty_twin(database_url: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:

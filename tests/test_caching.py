@@ -21,6 +21,8 @@ from app.settings import Settings
 from tests.factories import add_stage, make_exchange, stage_data
 from tests.html import parse, texts
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 WIDGET = "/embed/istanbul-1000-for-1000"
 
 

@@ -7,6 +7,8 @@ from sqlmodel import Session
 
 from tests.factories import make_exchange, stage_data
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 UKRAINE_RECEIVES = "kind = 'living' AND received_by = (SELECT id FROM party WHERE slug = 'ukraine')"
 
 

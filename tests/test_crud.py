@@ -9,6 +9,8 @@ from app import crud, tally
 from app.models import EXCHANGE_STATUSES, Party, Revision, Stage, StageRelease
 from tests.factories import add_stage, make_exchange, stage_data
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 
 def side(session: Session, slug: str, key: str = "a") -> dict[str, object]:
     detail = crud.get_exchange(session, slug=slug)

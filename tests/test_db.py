@@ -4,11 +4,14 @@ timestamps stay UTC."""
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from app.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, metadata
 from tests.factories import make_exchange
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 
 def test_sqlite_connections_are_configured(tmp_path: Path) -> None:

@@ -118,6 +118,7 @@ def test_json_lists_each_published_exchange_as_the_api_shows_it(seeded: TestClie
     assert len(details) == 73
 
 
+@pytest.mark.postgresql
 def test_csv_round_trips_through_import(
     seeded: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

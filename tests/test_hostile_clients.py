@@ -16,6 +16,8 @@ from app.settings import Settings
 from tests.app_routes import app_routes
 from tests.factories import make_exchange, stage_data
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 SLUG = "istanbul-1000-for-1000"
 HUGE = "99999999999999999999"  # past 64 bits
 # Values for each kind of path parameter: a real one, then hostile ones.

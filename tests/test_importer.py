@@ -329,6 +329,7 @@ def test_the_export_has_one_row_per_release(client: TestClient) -> None:
     )
 
 
+@pytest.mark.postgresql
 @pytest.mark.usefixtures("exchanges")
 def test_export_imported_into_an_empty_database_gives_the_same_tallies(
     client: TestClient, session: Session, engine: Engine
@@ -401,6 +402,7 @@ def test_second_import_into_an_empty_database_changes_nothing(
     assert (snapshots(session), revisions(session)) == (stored, history)
 
 
+@pytest.mark.postgresql
 @pytest.mark.usefixtures("exchanges")
 def test_reimporting_an_export_into_its_own_database_changes_nothing(
     client: TestClient, session: Session
@@ -432,6 +434,7 @@ def test_dry_run_reports_the_same_actions_and_saves_nothing(
     assert actions(run(session, exported)) == actions(dry)
 
 
+@pytest.mark.postgresql
 def test_the_whole_seed_round_trips_with_its_terms_and_figures(
     client: TestClient, session: Session, engine: Engine
 ) -> None:
@@ -639,6 +642,7 @@ AT_MOST = "Input should be less than or equal to 100000"
 REMAINS_ROW = {"kind": "remains", "military": "", "civilian": "", "people": ""}
 
 
+@pytest.mark.postgresql
 @pytest.mark.parametrize(
     ("cells", "field", "reason"),
     [
@@ -1155,6 +1159,7 @@ def test_deleted_stages_and_exchanges_are_refused(session: Session) -> None:
     ]
 
 
+@pytest.mark.postgresql
 def test_a_save_by_someone_else_rolls_the_whole_import_back(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

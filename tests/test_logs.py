@@ -166,6 +166,7 @@ def test_a_password_posted_to_login_never_reaches_the_logs(
         assert secret not in err
 
 
+@pytest.mark.postgresql
 def test_database_errors_do_not_carry_their_parameters(session: Session) -> None:
     """What an unhandled error logs: the statement, never the values (hashes, emails)."""
     row = {"email": "ed@example.org", "password_hash": "argon2-hash-never-logged", "role": "editor"}

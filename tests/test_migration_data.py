@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Date, DateTime, MetaData, Table, text
 from sqlmodel import Session, col, select
@@ -22,6 +23,8 @@ from app.migrate import upgrade
 from app.models import Exchange, MeasureRange, Stage, StageCreate
 from app.settings import Settings
 from tests.migration_answers import answers
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 DATA = Path(__file__).parent / "data"
 V1_REVISION = "0004"

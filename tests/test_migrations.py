@@ -1,10 +1,13 @@
 """Models and migrations agree, and the migrations run both ways on SQLite and PostgreSQL."""
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect
 
 from app.db import make_engine, metadata
 from app.migrate import alembic_config, downgrade, upgrade
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 
 def table_names(database_url: str) -> set[str]:

@@ -41,6 +41,7 @@ def test_healthz_names_the_process_and_is_never_cached(client: TestClient) -> No
     assert response.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.postgresql
 def test_readyz_needs_the_schema_at_head(settings: Settings, database_url: str) -> None:
     with TestClient(create_app(settings)) as client:
         behind = client.get("/readyz")
@@ -167,6 +168,7 @@ def test_readyz_fails_and_healthz_holds_when_the_database_is_unreachable(
     assert unreachable.get("/healthz").status_code == 200
 
 
+@pytest.mark.postgresql
 def test_other_database_errors_stay_server_errors(settings: Settings) -> None:
     app: FastAPI = create_app(settings)
 

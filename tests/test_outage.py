@@ -18,6 +18,8 @@ from tests.html import text as text_of
 from tests.needs import unavailable
 from tests.pg import PostgresServer, PostgresUnavailable, running_server
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 SLUG = "istanbul-1000-for-1000"
 
 

@@ -25,6 +25,8 @@ from app.models import (
 )
 from app.timeline import TimelineFilters, timeline_page
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 SMALL = {"exchanges": 5, "stages": 300}
 REMAINS_RELEASES = 30  # beside the 600 living ones: one side in twenty also returned remains
 

@@ -21,6 +21,8 @@ from app import accounts, seed
 from app.main import create_app
 from app.settings import Settings
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 # Bounded so that both backends fit in a few minutes on two cores; derandomized, so a failure
 # found once is found again. Examples, coverage (boundaries, missing and wrong-typed fields) and
 # fuzzing phases, positive and negative data.

@@ -221,6 +221,7 @@ def test_path_tricks_are_404(client: TestClient, session: Session, path: str) ->
 SQL = ["'; DROP TABLE stage; --", "1' OR '1'='1", '"; DELETE FROM exchange WHERE ""="']
 
 
+@pytest.mark.postgresql
 def test_sql_in_text_is_stored_and_shown_literally(
     client: TestClient, session: Session, auth: dict[str, str]
 ) -> None:

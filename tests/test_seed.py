@@ -4,10 +4,13 @@ reference's own (shared/data/exchanges-reference-v2.md)."""
 
 import datetime as dt
 
+import pytest
 from sqlmodel import Session, func, select
 
 from app import crud, seed, writes
 from app.models import Exchange, OfficialTotal, Revision, Source, Stage
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 
 def test_bundled_data_holds_the_istanbul_exchange_with_three_stages() -> None:

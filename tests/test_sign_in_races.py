@@ -18,6 +18,8 @@ from tests.editing import PASSWORD, make_user
 from tests.html import parse
 from tests.served import Served, running_app
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 EMAIL = "ed@example.org"
 SIMULTANEOUS = 30
 

@@ -9,6 +9,8 @@ from app import crud, writes
 from app.models import Revision, Stage
 from tests.factories import exchange_data, make_exchange, stage_data
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 
 def ukraine_people(session: Session) -> int | None:
     detail = crud.get_exchange(session, slug="istanbul-1000-for-1000")

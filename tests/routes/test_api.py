@@ -2,10 +2,13 @@
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.factories import add_stage, make_exchange, stage_data
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 
 def test_exchange_after_first_stage(client: TestClient, session: Session) -> None:

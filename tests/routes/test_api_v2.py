@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 from app import accounts
 from app.models import Revision
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 THREE_PARTIES: dict[str, Any] = {
     "slug": "yemen-2023",
     "title": "Yemen, April 2023",

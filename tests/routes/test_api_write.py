@@ -157,6 +157,7 @@ def test_create_exchange(
     assert revision.reason == "Istanbul talks"
 
 
+@pytest.mark.postgresql
 def test_stages_add_up_in_the_public_tally(
     client: TestClient, session: Session, auth: dict[str, str], editor: User
 ) -> None:
@@ -197,6 +198,7 @@ def test_stages_add_up_in_the_public_tally(
     )
 
 
+@pytest.mark.postgresql
 def test_a_total_without_its_split_stays_exact(client: TestClient, auth: dict[str, str]) -> None:
     assert client.post("/api/v1/exchanges", json=EXCHANGE, headers=auth).status_code == 201
     sides = [{"key": "a", "people": 215, "military": None}, {"key": "b", "people": None}]
@@ -338,6 +340,7 @@ def test_a_changed_published_figure_needs_a_reason(
     assert stored(session) == before
 
 
+@pytest.mark.postgresql
 def test_a_stale_etag_changing_other_fields_is_merged(
     client: TestClient, auth: dict[str, str], stage: Stage
 ) -> None:
@@ -361,6 +364,7 @@ def test_a_stale_etag_changing_other_fields_is_merged(
     assert ukraine(client)["returned"]["people"] == 2
 
 
+@pytest.mark.postgresql
 def test_a_stale_etag_is_refused_and_changes_nothing(
     client: TestClient, session: Session, auth: dict[str, str], stage: Stage
 ) -> None:
@@ -387,6 +391,7 @@ def test_a_stale_etag_is_refused_and_changes_nothing(
     assert ukraine(client)["returned"]["people"] == 390
 
 
+@pytest.mark.postgresql
 def test_a_stale_exchange_etag_is_refused(
     client: TestClient, session: Session, auth: dict[str, str]
 ) -> None:
@@ -522,6 +527,7 @@ def test_admins_write_too(client: TestClient, session: Session) -> None:
 # ---- bad input: 422 naming the field, nothing stored -------------------------------------
 
 
+@pytest.mark.postgresql
 @pytest.mark.parametrize(
     ("body", "loc"),
     [
@@ -597,6 +603,7 @@ def test_bad_stage_is_422_naming_the_field(
     assert stored(session) == before
 
 
+@pytest.mark.postgresql
 @pytest.mark.parametrize(
     ("changes", "loc"),
     [
@@ -650,6 +657,7 @@ def test_bad_exchange_is_422_naming_the_field(
     assert stored(session) == before
 
 
+@pytest.mark.postgresql
 def test_a_taken_slug_is_422_naming_it(
     client: TestClient, session: Session, auth: dict[str, str]
 ) -> None:
@@ -662,6 +670,7 @@ def test_a_taken_slug_is_422_naming_it(
     assert stored(session) == before
 
 
+@pytest.mark.postgresql
 def test_other_integrity_errors_are_not_blamed_on_the_slug(
     client: TestClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -677,6 +686,7 @@ def test_other_integrity_errors_are_not_blamed_on_the_slug(
     }
 
 
+@pytest.mark.postgresql
 @pytest.mark.parametrize(
     ("changes", "loc"),
     [
@@ -706,6 +716,7 @@ def test_bad_exchange_patch_is_422_naming_the_field(
     assert stored(session) == before
 
 
+@pytest.mark.postgresql
 @pytest.mark.parametrize(
     ("changes", "loc"),
     [
@@ -747,6 +758,7 @@ def test_bad_stage_patch_is_422_naming_the_field(
     assert stored(session) == before
 
 
+@pytest.mark.postgresql
 def test_an_unencodable_body_gets_its_422_escaped(
     client: TestClient, auth: dict[str, str], stage: Stage
 ) -> None:
@@ -775,6 +787,7 @@ def test_publishing_a_draft_stage_needs_a_source(
 # ---- what is not there -------------------------------------------------------------------
 
 
+@pytest.mark.postgresql
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -1029,6 +1029,7 @@ def test_a_notes_edit_of_a_published_stage_is_no_correction(
     assert "Correction" not in text(public.select_one(".stages"))
 
 
+@pytest.mark.postgresql
 def test_saving_an_unchanged_stage_writes_nothing(editor: TestClient, session: Session) -> None:
     make_exchange(session, stage_data(a=(270, 110), notes="as announced"))
     url, values = stage_page(editor, 1)
@@ -1040,6 +1041,7 @@ def test_saving_an_unchanged_stage_writes_nothing(editor: TestClient, session: S
     assert len(session.exec(select(Revision).where(Revision.entity == "stage")).all()) == 1
 
 
+@pytest.mark.postgresql
 def test_a_refused_edit_loses_nothing(editor: TestClient, session: Session) -> None:
     """What is stored stays as it was; what was typed stays in the form."""
     make_exchange(session, stage_data(a=(270, 110)))
@@ -1060,6 +1062,7 @@ def test_a_refused_edit_loses_nothing(editor: TestClient, session: Session) -> N
     assert public_people(editor) == [380, 380]
 
 
+@pytest.mark.postgresql
 def test_two_editors_changing_one_figure_the_second_chooses_between_both_in_words(
     editor: TestClient, other_editor: TestClient, session: Session
 ) -> None:
@@ -1150,6 +1153,7 @@ def test_choices_between_two_versions_survive_a_save_refused_for_another_reason(
     assert (stored["notes"], stored["releases"][0]["civilian"]) == ("theirs", 125)
 
 
+@pytest.mark.postgresql
 def test_two_editors_changing_different_fields_both_keep_their_change(
     editor: TestClient, other_editor: TestClient, session: Session
 ) -> None:
@@ -1423,6 +1427,7 @@ def test_soft_delete_then_admin_restore(
     assert public_people(editor) == [390, 390]
 
 
+@pytest.mark.postgresql
 def test_deleting_a_stage_another_editor_just_corrected_is_refused(
     editor: TestClient, session: Session
 ) -> None:
@@ -1450,6 +1455,7 @@ def test_deleting_a_stage_another_editor_just_corrected_is_refused(
     assert public_people(editor) == [391, 390]
 
 
+@pytest.mark.postgresql
 def test_restoring_a_stage_changed_since_the_admin_saw_it_is_refused(
     editor: TestClient, session: Session, client: TestClient
 ) -> None:

@@ -146,6 +146,7 @@ def test_undisclosed_figures_say_so(client: TestClient, session: Session) -> Non
     assert page.select(".st-bar") == []  # no target, no percent, no bar
 
 
+@pytest.mark.postgresql
 def test_as_of_keeps_the_historic_figures_of_the_seed(client: TestClient, session: Session) -> None:
     """An article written on 23 May 2025 about the Istanbul 1,000-for-1,000 swap keeps 390."""
     seed.load(session)

@@ -101,6 +101,7 @@ def entry_id(stage_id: int) -> str:
     return f"tag:swaptally,2025:stage/{stage_id}"
 
 
+@pytest.mark.postgresql
 def test_site_feed_lists_published_stages_newest_first(
     client: TestClient, stage_ids: dict[str, int]
 ) -> None:
@@ -174,6 +175,7 @@ def test_editing_a_stage_moves_its_entry_and_the_feed(
     )
 
 
+@pytest.mark.postgresql
 @pytest.mark.usefixtures("stage_ids")
 def test_same_data_gives_the_same_bytes(client: TestClient) -> None:
     assert client.get("/feed.atom").content == client.get("/feed.atom").content

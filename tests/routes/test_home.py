@@ -2,11 +2,14 @@
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.factories import make_exchange, name_parties_in_ukrainian, stage_data
 from tests.html import parse, text, texts
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 
 def three_exchanges(session: Session) -> None:

@@ -17,6 +17,8 @@ from tests.html import parse
 from tests.routes.test_editor import NEW_STAGE, SLUG, STAGE
 from tests.routes.test_editor import errors_shown as editor_errors
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 STAGES_API = f"/api/v1/exchanges/{SLUG}/stages"
 RELEASE = {"released_by": "russia", "received_by": "ukraine", "military": 1}
 SOURCE = {"url": "https://example.org/report", "publisher": "Example Wire"}

@@ -2,11 +2,14 @@
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text as sql
 
 from app.sample_data import SEARCH_WORD
 from tests.html import parse, text, texts
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 COUNTED = "s.published AND s.deleted_at IS NULL AND e.published AND e.deleted_at IS NULL"
 # What Ukraine received: its living releases (remains never count as people).

@@ -62,6 +62,7 @@ def test_day_n_of_m_never_counts_past_the_plan(
     assert text(page.select_one(".meta")) == meta
 
 
+@pytest.mark.postgresql
 def test_dashboard_puts_exchanges_in_progress_first(client: TestClient, session: Session) -> None:
     make_exchange(session, stage_data(date=dt.date(2025, 6, 1)), slug="done", status="completed")
     make_exchange(session, stage_data(date=dt.date(2024, 1, 1)), slug="ongoing")
@@ -414,6 +415,7 @@ def test_htmx_is_served_from_the_npm_package(client: TestClient) -> None:
     assert "htmx" in response.text[:2000]
 
 
+@pytest.mark.postgresql
 def test_every_seeded_exchange_page_renders_with_its_figures(
     client: TestClient, session: Session
 ) -> None:

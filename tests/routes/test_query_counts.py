@@ -6,6 +6,7 @@ a front page down on real data; this counts statements on 3 and on 30 exchanges.
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
@@ -13,6 +14,8 @@ from app import sample_data
 from app.db import metadata
 from app.main import create_app
 from app.settings import Settings
+
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
 PAGES = (
     "/",

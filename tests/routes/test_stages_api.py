@@ -12,6 +12,8 @@ from app.main import create_app
 from app.settings import Settings
 from tests.factories import SOURCE, add_stage, confirming_sources, make_exchange, stage_data
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 
 @pytest.fixture
 def two_exchanges(session: Session) -> None:

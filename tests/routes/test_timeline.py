@@ -20,6 +20,8 @@ from tests.factories import (
 )
 from tests.html import parse, text, texts
 
+pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
+
 HTMX = {"HX-Request": "true"}
 
 
