@@ -11,7 +11,7 @@ from app import citing, crud, embed, home, i18n, revisions
 from app.chart import cumulative_chart
 from app.deps import SessionDep, TodayDep
 from app.models import STAGE_STATUSES
-from app.templating import query_url, render
+from app.templating import localized_in, query_url, render
 from app.timeline import FilterError, TimelineFilters, count_stages, timeline_page
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -30,6 +30,7 @@ def dashboard(request: Request, session: SessionDep) -> Response:
     except home.TableError as bad:
         error, query = bad, home.TableQuery()
     exchanges = crud.list_exchanges(session, happening_first=True)
+    localized = localized_in(locale)
     latest = timeline_page(session, TimelineFilters(), size=LATEST_STAGES).stages
     context = {
         "query": query,
@@ -38,9 +39,11 @@ def dashboard(request: Request, session: SessionDep) -> Response:
         "updated": crud.last_change(session),
         "totals": crud.totals(session),
         "latest": latest,
-        "titles": {exchange.slug: exchange.title for exchange in exchanges},
-        "side_names": crud.side_names(session, slugs={stage.exchange for stage in latest}),
-        "party_labels": crud.party_names(session),
+        "titles": {exchange.slug: localized(exchange, "title") for exchange in exchanges},
+        "side_names": crud.side_names(
+            session, slugs={stage.exchange for stage in latest}, locale=locale
+        ),
+        "party_labels": crud.party_names(session, locale),
     }
     return _filtered(
         request, "public/dashboard.html", "public/_exchange_table.html", context, clean, error

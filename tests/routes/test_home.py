@@ -91,6 +91,22 @@ def test_ukrainian_readers_see_ukrainian_titles_and_party_names(
     assert "Україна" in text(row)
 
 
+def test_the_latest_stages_are_named_in_the_readers_language(
+    client: TestClient, session: Session
+) -> None:
+    three_exchanges(session)
+    name_parties_in_ukrainian(session, ukraine="Україна")
+    latest = parse(client.get("/?lang=uk").text).select(".stage-summary")
+    titles = {item.a["href"].split("#")[0]: item.a for item in latest}  # type: ignore[index]
+    assert text(titles["/exchanges/istanbul"]) == "Стамбул: 1000 на 1000"
+    assert titles["/exchanges/istanbul"].get("lang") is None
+    # No Ukrainian title: the English one stands in, marked so a screen reader switches voice.
+    easter = titles["/exchanges/easter"].select_one("[lang=en]")
+    assert easter is not None
+    assert text(easter) == "Easter exchange"
+    assert all("Україна" in text(item) for item in latest)
+
+
 def test_empty_parameters_redirect_to_the_clean_permalink(client: TestClient) -> None:
     response = client.get("/?q=&sort=title&order=", follow_redirects=False)
     assert response.status_code == 303
