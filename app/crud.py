@@ -337,13 +337,14 @@ def _exchange_publics(
             select(Conflict).where(col(Conflict.id).in_({e.conflict_id for e in exchanges}))
         )
     }
-    stages_count = dict(
-        session.execute(
-            select(col(Stage.exchange_id), func.count(col(Stage.id)))
+    stage_spans = {
+        exchange_id: (count, first)
+        for exchange_id, count, first in session.execute(
+            select(col(Stage.exchange_id), func.count(col(Stage.id)), func.min(col(Stage.date)))
             .where(col(Stage.exchange_id).in_(ids), _counted_until(as_of))
             .group_by(col(Stage.exchange_id))
-        ).all()
-    )
+        )
+    }
     metrics.count_tallies(len(ids))
     publics = []
     for exchange in exchanges:
@@ -377,7 +378,8 @@ def _exchange_publics(
                 update={
                     "summary": exchange.description,
                     "planned_stages": in_force.planned_stages if in_force else None,
-                    "stages_count": stages_count.get(exchange.id, 0),
+                    "stages_count": stage_spans.get(exchange.id, (0, None))[0],
+                    "first_stage_on": stage_spans.get(exchange.id, (0, None))[1],
                     "conflict": ConflictPublic.model_validate(conflict) if conflict else None,
                     "parties": [PartyPublic.model_validate(vars(p)) for p in parties[exchange.id]],
                     "terms": terms[exchange.id],

@@ -83,8 +83,13 @@ def title_in(exchange: ExchangePublic, locale: str) -> str:
     return (exchange.title_uk or exchange.title) if locale == "uk" else exchange.title
 
 
+def shown_date(exchange: ExchangePublic) -> dt.date | None:
+    """The date the table shows: when it was agreed, else when its first stage took place."""
+    return exchange.agreed_on or exchange.first_stage_on
+
+
 def _date(exchange: ExchangePublic) -> dt.date:
-    return exchange.agreed_on or dt.date.min
+    return shown_date(exchange) or dt.date.min
 
 
 @dataclass(frozen=True)

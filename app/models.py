@@ -678,6 +678,7 @@ class ExchangePublic(SQLModel):
     mediators: list[str]
     planned_stages: int | None
     stages_count: int
+    first_stage_on: dt.date | None = None  # the first counted stage's date
     conflict: ConflictPublic | None = None
     parties: list[PartyPublic] = Field(default_factory=list)
     terms: list[TermsPublic] = Field(default_factory=list)

@@ -36,6 +36,7 @@ def dashboard(request: Request, session: SessionDep) -> Response:
         "query": query,
         "error": error,
         "table": home.table(exchanges, query, locale),
+        "shown_date": home.shown_date,
         "updated": crud.last_change(session),
         "totals": crud.totals(session),
         "latest": latest,

@@ -65,6 +65,32 @@ def test_columns_sort_both_ways_and_say_so(client: TestClient, session: Session)
     assert sorted_header.a["href"] == "/?sort=title&order=desc"  # type: ignore[index]
 
 
+def test_an_exchange_never_agreed_is_dated_and_sorted_by_its_first_stage(
+    client: TestClient, session: Session
+) -> None:
+    three_exchanges(session)
+    make_exchange(
+        session,
+        stage_data(date=dt.date(2025, 6, 9)),
+        stage_data(date=dt.date(2025, 6, 20)),
+        slug="unannounced",
+        title="Unannounced swaps",
+        agreed_on=None,
+    )
+    make_exchange(session, slug="rumoured", title="Rumoured swap", agreed_on=None)
+    assert rows(client, "/?sort=date") == [
+        "abu-dhabi",
+        "unannounced",
+        "istanbul",
+        "easter",
+        "rumoured",
+    ]
+    page = parse(client.get("/?sort=date").text)
+    dates = {row["id"]: text(row.select_one("td")) for row in page.select("tbody tr")}
+    assert (dates["exchange-unannounced"], dates["exchange-rumoured"]) == ("9 June 2025", "—")
+    assert page.select_one("#exchange-unannounced time")["datetime"] == "2025-06-09"  # type: ignore[index]
+
+
 def test_search_matches_titles_in_either_language_whatever_the_case(
     client: TestClient, session: Session
 ) -> None:
