@@ -339,6 +339,48 @@ def render_widget(templates: LocalizedTemplates, widget: Widget, *, base_url: st
     return Rendered.of(body, "text/html; charset=utf-8", headers)
 
 
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a widget address shows no tally: no such published exchange (never one, renamed,
+    unpublished or deleted: 404), or an option it cannot use (`error`: 422). Its frame gets a
+    small widget saying so, never the site's error page or JSON."""
+
+    slug: str
+    error: OptionError | None = None
+
+    @property
+    def status_code(self) -> int:
+        return 404 if self.error is None else 422
+
+
+def lenient_options(params: Mapping[str, str]) -> WidgetOptions:
+    """The looks an error widget can still honour (theme, lang, transparent), each left at its
+    default when it is the bad one."""
+    chosen = {}
+    for name in ("theme", "lang", "transparent"):
+        try:
+            WidgetOptions.from_query({name: params.get(name, "")})
+        except OptionError:
+            continue
+        chosen[name] = params.get(name, "")
+    return WidgetOptions.from_query(chosen)
+
+
+def render_unavailable(
+    templates: LocalizedTemplates, unavailable: Unavailable, options: WidgetOptions
+) -> Rendered:
+    """The widget's place when it cannot be shown: a line in the article's frame, in the
+    widget's language and theme, that still posts its height (the widget's own script)."""
+    assets = inline_assets()
+    template = templates[options.lang].env.get_template("embed/unavailable.html")
+    body = template.render(unavailable=unavailable, options=options, assets=assets)
+    headers = [
+        ("content-security-policy", assets.csp("")),
+        ("access-control-allow-origin", "*"),
+    ]
+    return Rendered.of(body.encode(), "text/html; charset=utf-8", headers)
+
+
 # ---- the tally as an image ------------------------------------------------------------------
 
 IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
