@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import ImmutableMultiDict
 
-from app import crud, i18n, images, tally
+from app import crud, embed_fit, i18n, images, tally
 from app.caching import Rendered
 from app.chart import Chart, tally_chart
 from app.i18n import N_
@@ -513,6 +513,13 @@ class EmbedCodes:
     oembed: str
 
 
+def fitting_height(templates: LocalizedTemplates, widget: Widget) -> int:
+    """The height an embed code gives its iframe: the whole widget at every width from 300 px,
+    for hosts where no script sizes it (app/embed_fit.py)."""
+    page = render_widget(templates, widget, base_url="").body.decode()
+    return embed_fit.fitting_height(page, view=widget.options.view)
+
+
 def embed_html(
     templates: LocalizedTemplates,
     widget: Widget,
@@ -523,7 +530,12 @@ def embed_html(
     height: int | None = None,
 ) -> str:
     """The HTML to paste: a blockquote with the tally as text and a link (what readers without
-    iframes see), the iframe, the optional host script; in the widget's language."""
+    iframes see), the iframe, the optional host script; in the widget's language.
+
+    With the blockquote, the iframe is hidden (`hidden` and `display:none`, for hosts that
+    strip one of them) until /embed.js hears from it, as WordPress's embeds do: a host that
+    strips scripts shows the text alone, never both. Alone, the iframe is shown at a height
+    that holds the whole widget at any width from 300 px."""
     template = templates[widget.options.lang].env.get_template("embed/code.html")
     context: dict[str, Any] = {
         "widget": widget,
@@ -534,7 +546,7 @@ def embed_html(
         "image_size": images.DEFAULT_SIZE,
         "script_url": f"{base_url}/embed.js",
         "width": width,
-        "height": height or widget.height,
+        "height": height or fitting_height(templates, widget),
     }
     return template.render(context).strip()
 
@@ -587,7 +599,8 @@ def oembed_response(
     """A `rich` oEmbed answer (oembed.com, 2.3.4): the embed code without its script, sized to
     fit the consumer's maximum, and the widget's image as thumbnail."""
     width = min(DEFAULT_WIDTH, maxwidth or DEFAULT_WIDTH)
-    height = min(widget.height, maxheight or widget.height)
+    fits = fitting_height(templates, widget)
+    height = min(fits, maxheight or fits)
     thumb_w, thumb_h = THUMBNAIL_SIZE
     scale = min(1.0, (maxwidth or thumb_w) / thumb_w, (maxheight or thumb_h) / thumb_h)
     thumb_w, thumb_h = max(1, int(thumb_w * scale)), max(1, int(thumb_h * scale))
