@@ -202,16 +202,21 @@ def test_with_the_host_script_the_sized_widget_alone(
         ' hidden style="display:none;', ' style="'
     )
     blocks["old"] = old
+    # The div form: its own content until the widget reports, then the widget in its place.
+    blocks["div"] = (
+        f'<div data-swaptally="{ISTANBUL}" data-view="compact" data-theme="{theme}">'
+        '<p class="own">The tally, in the newsroom\'s words</p></div>'
+    )
     page = new_context(viewport={"width": 1000, "height": 3000}).new_page()
     page.goto(host_page(host_site, f"scripts-{width}-{theme}.html", width, blocks))
     for key in blocks:
         frame = f"#{key} iframe"
+        text = f"#{key} .own" if key == "div" else f"#{key} blockquote"
         wait_until_shown(page, frame)
         page.wait_for_function(
-            "(s) => getComputedStyle(document.querySelector(s)).display === 'none'",
-            arg=f"#{key} blockquote",
+            "(s) => getComputedStyle(document.querySelector(s)).display === 'none'", arg=text
         )
-        assert (seen(page, f"#{key} blockquote"), seen(page, frame)) == (False, True), key
+        assert (seen(page, text), seen(page, frame)) == (False, True), key
         assert_whole(page, frame, f"{key} at {width} px, {theme}")
     assert_no_host_overflow(page)
     screenshot(page, f"scripts-{width}-{theme}")
