@@ -276,6 +276,8 @@ def test_oembed_html_in_a_wordpress_like_page(
         page.wait_for_function("(s) => !document.querySelector(s).hasAttribute('style')", arg=frame)
         assert (seen(page, f"#{view} blockquote"), seen(page, frame)) == (False, True), view
         assert_whole(page, frame, f"WordPress {view} at {width} px, {theme}")
+        border = page.locator(frame).evaluate("(f) => getComputedStyle(f).borderTopWidth")
+        assert border == "0px"  # frameborder="0" survives WordPress, the style does not
     assert_no_host_overflow(page)
     screenshot(page, f"wordpress-{width}-{theme}")
 
