@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import ImmutableMultiDict
 
-from app import crud, i18n, images, tally
+from app import crud, embed_fit, i18n, images, tally
 from app.caching import Rendered
 from app.chart import Chart, tally_chart
 from app.i18n import N_
@@ -339,6 +339,48 @@ def render_widget(templates: LocalizedTemplates, widget: Widget, *, base_url: st
     return Rendered.of(body, "text/html; charset=utf-8", headers)
 
 
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a widget address shows no tally: no such published exchange (never one, renamed,
+    unpublished or deleted: 404), or an option it cannot use (`error`: 422). Its frame gets a
+    small widget saying so, never the site's error page or JSON."""
+
+    slug: str
+    error: OptionError | None = None
+
+    @property
+    def status_code(self) -> int:
+        return 404 if self.error is None else 422
+
+
+def lenient_options(params: Mapping[str, str]) -> WidgetOptions:
+    """The looks an error widget can still honour (theme, lang, transparent), each left at its
+    default when it is the bad one."""
+    chosen = {}
+    for name in ("theme", "lang", "transparent"):
+        try:
+            WidgetOptions.from_query({name: params.get(name, "")})
+        except OptionError:
+            continue
+        chosen[name] = params.get(name, "")
+    return WidgetOptions.from_query(chosen)
+
+
+def render_unavailable(
+    templates: LocalizedTemplates, unavailable: Unavailable, options: WidgetOptions
+) -> Rendered:
+    """The widget's place when it cannot be shown: a line in the article's frame, in the
+    widget's language and theme, that still posts its height (the widget's own script)."""
+    assets = inline_assets()
+    template = templates[options.lang].env.get_template("embed/unavailable.html")
+    body = template.render(unavailable=unavailable, options=options, assets=assets)
+    headers = [
+        ("content-security-policy", assets.csp("")),
+        ("access-control-allow-origin", "*"),
+    ]
+    return Rendered.of(body.encode(), "text/html; charset=utf-8", headers)
+
+
 # ---- the tally as an image ------------------------------------------------------------------
 
 IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
@@ -471,6 +513,13 @@ class EmbedCodes:
     oembed: str
 
 
+def fitting_height(templates: LocalizedTemplates, widget: Widget) -> int:
+    """The height an embed code gives its iframe: the whole widget at every width from 300 px,
+    for hosts where no script sizes it (app/embed_fit.py)."""
+    page = render_widget(templates, widget, base_url="").body.decode()
+    return embed_fit.fitting_height(page, view=widget.options.view)
+
+
 def embed_html(
     templates: LocalizedTemplates,
     widget: Widget,
@@ -481,7 +530,12 @@ def embed_html(
     height: int | None = None,
 ) -> str:
     """The HTML to paste: a blockquote with the tally as text and a link (what readers without
-    iframes see), the iframe, the optional host script; in the widget's language."""
+    iframes see), the iframe, the optional host script; in the widget's language.
+
+    With the blockquote, the iframe is hidden (`hidden` and `display:none`, for hosts that
+    strip one of them) until /embed.js hears from it, as WordPress's embeds do: a host that
+    strips scripts shows the text alone, never both. Alone, the iframe is shown at a height
+    that holds the whole widget at any width from 300 px."""
     template = templates[widget.options.lang].env.get_template("embed/code.html")
     context: dict[str, Any] = {
         "widget": widget,
@@ -492,7 +546,7 @@ def embed_html(
         "image_size": images.DEFAULT_SIZE,
         "script_url": f"{base_url}/embed.js",
         "width": width,
-        "height": height or widget.height,
+        "height": height or fitting_height(templates, widget),
     }
     return template.render(context).strip()
 
@@ -545,7 +599,8 @@ def oembed_response(
     """A `rich` oEmbed answer (oembed.com, 2.3.4): the embed code without its script, sized to
     fit the consumer's maximum, and the widget's image as thumbnail."""
     width = min(DEFAULT_WIDTH, maxwidth or DEFAULT_WIDTH)
-    height = min(widget.height, maxheight or widget.height)
+    fits = fitting_height(templates, widget)
+    height = min(fits, maxheight or fits)
     thumb_w, thumb_h = THUMBNAIL_SIZE
     scale = min(1.0, (maxwidth or thumb_w) / thumb_w, (maxheight or thumb_h) / thumb_h)
     thumb_w, thumb_h = max(1, int(thumb_w * scale)), max(1, int(thumb_h * scale))

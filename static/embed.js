@@ -5,6 +5,11 @@
  * iframe on the page from the height its widget posts. A message counts only when it comes
  * from this script's origin and from the window of one of those iframes (event.source).
  * Load it as many times as you like; window.SwapTally.scan() picks up widgets added later.
+ *
+ * One representation at a time: an iframe that stands beside its text (the embed code's
+ * blockquote, or the div's own content) loads unseen, in place and full width, and takes the
+ * text's place only once its widget reports its height; until then, or if it never does, the
+ * text stays. Embed codes hide such iframes (hidden, display:none) for hosts without this script.
  */
 (function () {
   "use strict";
@@ -19,6 +24,7 @@
                   "as-of": "as_of", transparent: "transparent", poll: "poll" };
   var SCHEMES = { light: "light", dark: "dark" };
   var DEFAULT_HEIGHT = 250;
+  var MEASURE = '{"swaptally":"measure"}';
 
   function isWidget(frame) {
     return (frame.src || "").indexOf(origin + "/embed/") === 0;
@@ -43,23 +49,58 @@
     var height = parseInt(holder.getAttribute("data-height"), 10) || DEFAULT_HEIGHT;
     var scheme = SCHEMES[holder.getAttribute("data-theme")] || "light dark";
     frame.style.cssText = "border:0;width:100%;display:block;height:" + height + "px;color-scheme:" + scheme;
-    holder.textContent = "";
-    holder.appendChild(frame);
+    holder.appendChild(frame);  // after the holder's text, which stays until the widget reports
+    prepare(frame);
+  }
+
+  // What readers see while the iframe is not (yet) working: the blockquote before it, or the
+  // content of the div it was built in.
+  function fallback(frame) {
+    var quote = frame.previousElementSibling;
+    if (quote && quote.tagName === "BLOCKQUOTE" && quote.hasAttribute("data-swaptally")) return [quote];
+    var holder = frame.parentNode;
+    if (!holder || !holder.hasAttribute || !holder.hasAttribute("data-swaptally")) return [];
+    return Array.prototype.filter.call(holder.childNodes, function (node) { return node !== frame; });
+  }
+
+  function prepare(frame) {
+    if (frame.hasAttribute("data-swaptally-ready") || !isWidget(frame)) return;
+    frame.setAttribute("data-swaptally-ready", "");
+    var hidden = frame.hidden || frame.style.display === "none";
+    if (hidden || fallback(frame).length) {
+      // Unseen but laid out at its full width, so that it loads (lazily) and measures right.
+      frame.hidden = false;
+      frame.style.display = "block";
+      frame.style.visibility = "hidden";
+      frame.style.height = "0";
+      frame.setAttribute("data-swaptally-pending", "");
+    }
+    // A widget that loaded before this script did has posted its height to no one: ask again.
+    frame.addEventListener("load", function () { ask(frame); });
+    ask(frame);
+  }
+
+  function ask(frame) {
+    try { frame.contentWindow.postMessage(MEASURE, origin); } catch (error) { /* not loaded */ }
   }
 
   function scan() {
     var holders = document.querySelectorAll("div[data-swaptally]:not([data-swaptally-ready])");
     Array.prototype.forEach.call(holders, build);
+    Array.prototype.forEach.call(document.querySelectorAll("iframe[data-swaptally-frame]"), prepare);
   }
 
   function resize(frame, message) {
     frame.style.height = Math.ceil(message.height) + "px";
     if (typeof message.title === "string" && message.title) frame.title = message.title;
-    // The blockquote before it is for readers without iframes: this one works, so hide it.
-    var quote = frame.previousElementSibling;
-    if (quote && quote.tagName === "BLOCKQUOTE" && quote.hasAttribute("data-swaptally")) {
-      quote.hidden = true;
-    }
+    if (!frame.hasAttribute("data-swaptally-pending")) return;
+    // It works: the text for readers without it gives way, and it takes the text's place.
+    fallback(frame).forEach(function (node) {
+      if (node.nodeType !== 1) node.parentNode.removeChild(node);
+      else { node.hidden = true; node.style.display = "none"; }
+    });
+    frame.removeAttribute("data-swaptally-pending");
+    frame.style.visibility = "";
   }
 
   window.addEventListener("message", function (event) {

@@ -4,6 +4,7 @@ revision (app/caching.py), all free to be framed or fetched from any site."""
 import dataclasses
 import functools
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -84,26 +85,49 @@ def _load_or_422(state: State, slug: str, options: WidgetOptions) -> embed.Widge
         raise _invalid(error, ",".join(options.parties)) from None
 
 
-def _render_widget(state: State, slug: str, options: WidgetOptions) -> Rendered:
-    widget = _load_or_422(state, slug, options)
+def _unavailable(
+    state: State, params: Mapping[str, str], unavailable: embed.Unavailable
+) -> Response:
+    """The small widget that stands in an article's frame for one that cannot be shown, with
+    the status a script would expect (404, or 422 for a bad option); never cached."""
+    options = embed.lenient_options(params)
+    rendered = embed.render_unavailable(state.templates, unavailable, options)
+    headers = dict(rendered.headers)
+    return Response(rendered.body, status_code=unavailable.status_code, headers=headers)
+
+
+def _render_widget(
+    state: State, slug: str, options: WidgetOptions, params: Mapping[str, str]
+) -> Rendered | Response:
+    with Session(state.engine) as session:
+        try:
+            widget = embed.load_widget(session, slug=slug, options=options)
+        except OptionError as error:  # a party the exchange does not have
+            return _unavailable(state, params, embed.Unavailable(slug, error))
+    if widget is None:
+        return _unavailable(state, params, embed.Unavailable(slug))
     return embed.render_widget(state.templates, widget, base_url=_base_url(state))
 
 
 async def widget(request: Request) -> Response:
     """The tally widget for an iframe: standalone, sizes itself, stays live (README, "Embedding").
+    An exchange that is not published, or an option it cannot use, gets a small widget saying
+    so (404, 422), sized like any other.
 
     A plain Starlette route: FastAPI's parameter handling would cost the cached widget a third of
     its speed, and a page has no place in the API's docs anyway.
     """
     slug: str = request.path_params["slug"]
-    try:
-        options = WidgetOptions.from_query(request.query_params)
-    except OptionError as error:
-        raise _invalid(error, request.query_params.get(error.field)) from None
+    params = request.query_params
     state = request.app.state
+    try:
+        options = WidgetOptions.from_query(params)
+    except OptionError as error:
+        unavailable = embed.Unavailable(slug, error)
+        return await run_in_threadpool(_unavailable, state, params, unavailable)
 
-    async def render() -> Rendered:
-        return await run_in_threadpool(_render_widget, state, slug, options)
+    async def render() -> Rendered | Response:
+        return await run_in_threadpool(_render_widget, state, slug, options, params)
 
     return await _cache(request).respond(request, ("widget", slug, options), render)
 
@@ -143,6 +167,20 @@ async def image(request: Request) -> Response:
 router.add_route(
     "/embed/{slug:slug}.{format:image_format}", image, methods=["GET"], include_in_schema=False
 )
+
+
+def not_a_widget(request: Request) -> Response:
+    """Any other address under /embed/ (no such slug can exist: capitals, a trailing slash)
+    is a missing widget too, in its frame; one that names a picture stays a JSON 404."""
+    rest: str = request.path_params["rest"]
+    if rest.endswith(tuple(f".{name}" for name in embed.IMAGE_FORMATS)):
+        raise HTTPException(status_code=404, detail="Not Found")
+    unavailable = embed.Unavailable(slug=rest[:100])
+    return _unavailable(request.app.state, request.query_params, unavailable)
+
+
+# After the widget's and the images' routes, which it must never shadow.
+router.add_route("/embed/{rest:path}", not_a_widget, methods=["GET"], include_in_schema=False)
 
 
 @functools.cache

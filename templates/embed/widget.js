@@ -1,7 +1,9 @@
 (function () {
   "use strict";
-  // Sizes the iframe in every dialect hosts understand, and keeps the figures live while the
-  // page is visible. Query: childId (pym.js), poll (seconds, at least 5, 60 by default).
+  // Sizes the iframe in every dialect hosts understand (again whenever the host page asks,
+  // as /embed.js does when it loads after the widget), and keeps the figures live while the
+  // page is visible. Query: childId (pym.js), poll (seconds, at least 5, 60 by default). A
+  // widget that cannot be shown (no #st-body) only sizes itself.
   var query = new URLSearchParams(location.search);
   var childId = query.get("childId");
   var secret = (/[#&?]secret=([A-Za-z0-9]+)/.exec(location.hash) || [])[1];
@@ -10,6 +12,8 @@
   var widget = document.getElementById("st-widget");
   var slug = widget.getAttribute("data-slug");
   var framed = window.parent !== window;
+  var live = !!document.getElementById("st-body");
+  var MEASURE = '{"swaptally":"measure"}';
   var sent = 0;
   var timer = null;
 
@@ -43,7 +47,7 @@
 
   function schedule() {
     clearTimeout(timer);
-    timer = document.visibilityState === "visible" ? setTimeout(check, poll) : null;
+    timer = live && document.visibilityState === "visible" ? setTimeout(check, poll) : null;
   }
 
   function check() {
@@ -58,10 +62,10 @@
   window.addEventListener("message", function (event) {
     var pym = "pymxPYMx" + childId + "xPYMxwidth";
     if (event.source !== window.parent || typeof event.data !== "string") return;
-    if (childId && event.data.indexOf(pym) === 0) sendHeight(true);
+    if ((childId && event.data.indexOf(pym) === 0) || event.data === MEASURE) sendHeight(true);
   });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") check();
+    if (live && document.visibilityState === "visible") check();
     else clearTimeout(timer);
   });
   if (window.ResizeObserver) new ResizeObserver(function () { sendHeight(); }).observe(document.body);

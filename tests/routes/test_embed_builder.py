@@ -66,7 +66,7 @@ def test_default_codes(client: TestClient) -> None:
     assert frame is not None
     assert (frame["src"], frame["height"], frame["loading"]) == (
         f"{BASE}/embed/{SLUG}",
-        "250",
+        "327",  # the whole widget at 300 px (app/embed_fit.py)
         "lazy",
     )
     tag = script.select_one("iframe + script")
@@ -227,7 +227,7 @@ def test_past_two_parties_any_of_them_can_be_chosen(client: TestClient, session:
     preview = builder.select_one("iframe.embed-preview")
     assert preview is not None
     assert preview["height"] == "340"  # three parties' first height
-    assert parse(code(builder, "iframe")).select_one("iframe")["height"] == "340"  # type: ignore[index]
+    assert parse(code(builder, "iframe")).select_one("iframe")["height"] == "499"  # type: ignore[index]
 
     ticked = page_of(client, YEMEN, "embed_party=yemen-government&embed_party=houthis")
     assert party_boxes(ticked) == [
@@ -239,7 +239,7 @@ def test_past_two_parties_any_of_them_can_be_chosen(client: TestClient, session:
     assert frame is not None
     assert (frame["src"], frame["height"]) == (
         f"{BASE}/embed/{YEMEN}?party=yemen-government,houthis",
-        "250",
+        "363",
     )
     quote = parse(code(ticked, "script")).select_one("blockquote")
     assert text(quote).startswith(

@@ -42,7 +42,7 @@ def test_an_exchange_page_is_a_rich_embed(client: TestClient) -> None:
         "provider_url": f"{BASE}/",
         "cache_age": 60,
         "width": 600,
-        "height": 250,
+        "height": 327,  # the whole widget at 300 px (app/embed_fit.py)
         "thumbnail_url": f"{BASE}/embed/{SLUG}.png?w=600&h=315",
         "thumbnail_width": 600,
         "thumbnail_height": 315,
@@ -60,7 +60,7 @@ def test_an_exchange_page_is_a_rich_embed(client: TestClient) -> None:
     assert link["href"] == PAGE
     frame = code.select_one("iframe")
     assert frame is not None
-    assert (frame["src"], frame["width"], frame["height"]) == (f"{BASE}/embed/{SLUG}", "600", "250")
+    assert (frame["src"], frame["width"], frame["height"]) == (f"{BASE}/embed/{SLUG}", "600", "327")
     assert str(frame["title"]).replace("\u00a0", " ") == quote_text
     assert "color-scheme:light dark" in str(frame["style"])
 
@@ -68,7 +68,7 @@ def test_an_exchange_page_is_a_rich_embed(client: TestClient) -> None:
 @pytest.mark.usefixtures("exchange")
 def test_a_widget_address_keeps_its_options(client: TestClient) -> None:
     answer = oembed(client, f"{BASE}/embed/{SLUG}?view=compact&theme=dark&side=a&lang=uk")
-    assert (answer["width"], answer["height"]) == (600, 100)
+    assert (answer["width"], answer["height"]) == (600, 176)
     assert answer["thumbnail_url"] == (
         f"{BASE}/embed/{SLUG}.png?view=compact&side=a&theme=dark&lang=uk&w=600&h=315"
     )
@@ -91,7 +91,7 @@ def test_it_fits_the_consumers_maximum(client: TestClient) -> None:
     assert frame is not None
     assert (frame["width"], frame["height"]) == ("300", "200")
     roomy = oembed(client, PAGE, maxwidth="2000", maxheight="2000")
-    assert (roomy["width"], roomy["height"]) == (600, 250)
+    assert (roomy["width"], roomy["height"]) == (600, 327)
 
 
 @pytest.mark.usefixtures("exchange")
@@ -146,7 +146,7 @@ def test_formats_and_sizes_it_refuses(client: TestClient) -> None:
 def test_every_party_of_a_three_party_exchange(client: TestClient, session: Session) -> None:
     yemen(session)
     answer = oembed(client, f"{BASE}/exchanges/{YEMEN}")
-    assert (answer["width"], answer["height"]) == (600, 340)  # a taller first size
+    assert (answer["width"], answer["height"]) == (600, 499)  # a taller first size
     code = parse(str(answer["html"]))
     assert text(code.select_one("blockquote p")).startswith(
         "Yemen 887 detainees: about 318 of 706 returned to the Houthis (45.0 %); "
@@ -155,13 +155,13 @@ def test_every_party_of_a_three_party_exchange(client: TestClient, session: Sess
     )
     frame = code.select_one("iframe")
     assert frame is not None
-    assert frame["height"] == "340"
+    assert frame["height"] == "499"
 
 
 def test_a_widget_address_keeps_its_parties(client: TestClient, session: Session) -> None:
     yemen(session)
     answer = oembed(client, f"{BASE}/embed/{YEMEN}?party=yemen-government,houthis&view=compact")
-    assert (answer["width"], answer["height"]) == (600, 130)
+    assert (answer["width"], answer["height"]) == (600, 227)
     assert answer["thumbnail_url"] == (
         f"{BASE}/embed/{YEMEN}.png?view=compact&party=yemen-government,houthis&w=600&h=315"
     )
