@@ -5,7 +5,7 @@ Pure: the page's data, a catalogue and formats in; figures and sentences out.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import astuple, dataclass
 from gettext import NullTranslations
 from typing import Any
@@ -97,6 +97,41 @@ def footnotes(stage: StagePublic) -> list[list[tuple[int, int]]]:
         specific = [n for n, source in enumerate(stage.sources, start=1) if _gave(source, release)]
         found.append(_runs(specific or general))
     return found
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One figure that announcers gave for what a party received in a stage, and who gave it."""
+
+    received_by: str
+    figure: FigurePublic
+    announcers: list[str]
+
+
+def alternatives(stage: StagePublic, parties: Collection[str] | None = None) -> list[Alternative]:
+    """Where a stage's announcers disagree: per party and kind that received (only `parties`
+    if given), each different figure with who gave it, in the order first given. Empty where
+    they agree, so a confirmed or single-sourced stage shows nothing more."""
+    found: dict[tuple[str, str], dict[tuple[Any, ...], Alternative]] = {}
+    for source in stage.sources:
+        who = source.announcer or source.publisher
+        for figure in source.figures:
+            if parties is not None and figure.received_by not in parties:
+                continue
+            key = (figure.received_by, figure.kind)
+            said = (
+                figure.people,
+                figure.military,
+                figure.civilian,
+                figure.remains,
+                figure.qualifier,
+            )
+            given = found.setdefault(key, {}).setdefault(
+                said, Alternative(figure.received_by, figure, [])
+            )
+            if who not in given.announcers:
+                given.announcers.append(who)
+    return [alt for given in found.values() if len(given) > 1 for alt in given.values()]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
-from app import i18n, revisions, tally
+from app import citing, i18n, revisions, tally
 from app.settings import PROJECT_ROOT
 
 LocalizedTemplates = dict[str, Jinja2Templates]
@@ -41,6 +41,7 @@ def make_templates() -> LocalizedTemplates:
         env.globals["locales"] = i18n.LOCALES
         env.globals["bar_fraction"] = tally.bar_fraction
         env.globals["stage_people"] = tally.stage_people
+        env.globals["figure_alternatives"] = citing.alternatives
         env.globals["lang_url"] = lang_url
         env.globals["query_url"] = query_url
         env.globals["translated"] = translated_in(locale)

@@ -312,3 +312,26 @@ def test_ukrainian_readers_see_ukrainian_titles_and_party_names(
     assert "Стамбул: 1000 на 1000" in texts(page, "#filter-exchange option")
     english = parse(client.get("/timeline?lang=en").text)
     assert texts(english, ".stage-list .stage-summary a") == ["Istanbul 1,000 for 1,000"]
+
+
+def test_a_disputed_stage_says_who_said_what_beside_its_figures(
+    client: TestClient, session: Session
+) -> None:
+    sources = confirming_sources((270, 120))
+    moscow = sources[1]
+    moscow["figures"] = [
+        {"received_by": "ukraine", "military": 270, "civilian": 120},
+        {"received_by": "russia", "military": 246, "civilian": 120},
+    ]
+    make_exchange(session, stage_data(a=(270, 120), sources=sources))
+    page = parse(client.get("/timeline").text)
+    assert texts(page, ".stage-summary .stage-claims") == [
+        "Who said what: Russia 270 soldiers + 120 civilians (Ukraine's Coordination Headquarters)"
+        " or 246 soldiers + 120 civilians (Russian Defence Ministry)"
+    ]  # what both gave Ukraine agrees, so only Russia's figure is in question
+    assert texts(page, ".stage-summary .badge") == ["disputed"]
+    assert texts(parse(client.get("/timeline?party=ukraine").text), ".stage-claims") == []
+    name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
+    uk = parse(client.get("/timeline?lang=uk&party=russia").text)
+    assert texts(uk, ".stage-claims")[0].startswith("Хто що заявив: Росія 270 ")
+    assert " або 246 " in texts(uk, ".stage-claims")[0]
