@@ -27,7 +27,7 @@ from app.db import make_engine
 from app.deps import SESSION_COOKIE, SignInRequired
 from app.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from app.ops import register_ops
-from app.routes import admin, api, api_write, auth, editor, embed, feeds, public
+from app.routes import admin, api, api_write, auth, editor, embed, feeds, icons, public
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_templates, render
 
@@ -71,12 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.add_api_route("/docs", _api_docs, include_in_schema=False)
-    app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     app.include_router(api.router)
     app.include_router(api_write.router)
     app.include_router(public.router)
     app.include_router(embed.router)
     app.include_router(feeds.router)
+    app.include_router(icons.router)
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(admin.router)
@@ -178,11 +178,6 @@ def _allowed_methods(request: Request, exc: StarletteHTTPException) -> str:
             methods = {method.upper() for method in operations}
             return ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
     return (exc.headers or {}).get("Allow", "")
-
-
-def _favicon() -> RedirectResponse:
-    """Browsers and feed readers ask for /favicon.ico whatever a page links: the icon."""
-    return RedirectResponse("/static/img/favicon.svg", status_code=301)
 
 
 def _api_docs(request: Request) -> Response:

@@ -427,15 +427,6 @@ def test_several_corrections_read_oldest_first() -> None:
     )
 
 
-def test_the_favicon_is_served(client: TestClient) -> None:
-    icon = client.get("/favicon.ico", follow_redirects=False)
-    assert (icon.status_code, icon.headers["location"]) == (301, "/static/img/favicon.svg")
-    svg = client.get("/static/img/favicon.svg")
-    assert (svg.status_code, svg.headers["content-type"]) == (200, "image/svg+xml")
-    page = parse(client.get("/").text)
-    assert page.select_one('link[rel="icon"]')["href"] == "/static/img/favicon.svg"  # type: ignore[index]
-
-
 def test_a_correction_is_an_entry_of_its_own(
     client: TestClient, session: Session, stage_ids: dict[str, int]
 ) -> None:
