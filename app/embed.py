@@ -27,7 +27,7 @@ from app.i18n import N_
 from app.models import SLUG_PATTERN, ExchangeDetail, MeasureRange, PartyTallyPublic
 from app.settings import PROJECT_ROOT
 from app.tally import HeadlineFigure
-from app.templating import LocalizedTemplates
+from app.templating import LocalizedTemplates, translated_in
 
 THEMES = ("auto", "light", "dark")
 SIDES = ("both", "a", "b")
@@ -698,13 +698,17 @@ def builder(
     if widget is None:  # unpublished since the page read it
         return None
     query = query_string(options.query())
+    named = translated_in(locale)  # the page's language, whatever the widget's
     return Builder(
         options=options,
         errors=errors,
         codes=embed_codes(templates, widget, base_url=base_url),
         preview=f"/embed/{slug}" + (f"?{query}" if query else ""),
         discovery=oembed_url(base_url, page_url(base_url, slug)),
-        side_choices=[(side.key, side.name) for side in widget.exchange.sides],
-        party_choices=[(party.slug, party.name) for party in widget.exchange.parties],
+        side_choices=[
+            (side.key, named(party, "name"))
+            for side, party in zip(widget.exchange.sides, widget.exchange.parties, strict=False)
+        ],
+        party_choices=[(party.slug, named(party, "name")) for party in widget.exchange.parties],
         height=widget.height,
     )

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.embedded_exchanges import YEMEN, yemen
-from tests.factories import make_exchange, stage_data
+from tests.factories import make_exchange, name_parties_in_ukrainian, stage_data
 from tests.html import parse, text
 
 BASE = "http://127.0.0.1:8000"
@@ -118,6 +118,16 @@ def test_chosen_options_make_the_codes(client: TestClient) -> None:
 def test_the_widget_language_follows_the_page(client: TestClient) -> None:
     assert selected(page(client, "lang=uk"))["embed_lang"] == "uk"
     assert selected(page(client, "lang=uk&embed_lang=en"))["embed_lang"] == "en"
+
+
+def test_a_ukrainian_page_names_the_parties_to_choose_in_ukrainian(
+    client: TestClient, session: Session
+) -> None:
+    name_parties_in_ukrainian(session, ukraine="Україна", russia="Росія")
+    options = [text(option) for option in page(client, "lang=uk").select("#embed-side option")]
+    assert options[1:] == ["Україна", "Росія"]
+    english = [text(option) for option in page(client, "lang=en").select("#embed-side option")]
+    assert english[1:] == ["Ukraine", "Russia"]
 
 
 def test_bad_choices_are_named_beside_their_field(client: TestClient) -> None:
