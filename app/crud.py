@@ -3,7 +3,7 @@ the counting rules are `tally`'s."""
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -496,11 +496,18 @@ def get_exchange(
     if exchange is None:
         return None
     [public] = _exchange_publics(session, [exchange], as_of=as_of)
-    stages = list_stages(session, exchange=exchange)
+    party_slugs = _party_slugs(session)  # read once for its stages and its own sources
+    stages = stage_publics(
+        session,
+        _stage_rows(session, exchange),
+        slugs={exchange.id: exchange.slug},
+        party_slugs=party_slugs,
+        listed={exchange.id: [party.slug for party in public.parties]},
+    )
     return ExchangeDetail.model_validate(
         public,
         update={
-            "sources": exchange_sources(session, exchange_id=exchange.id),
+            "sources": exchange_sources(session, exchange_id=exchange.id, party_slugs=party_slugs),
             "stages": [s for s in stages if as_of is None or s.date <= as_of],
         },
     )
@@ -547,24 +554,32 @@ def _sources(
     return found
 
 
-def exchange_sources(session: Session, *, exchange_id: int | None) -> list[SourcePublic]:
+def exchange_sources(
+    session: Session, *, exchange_id: int | None, party_slugs: dict[int, str] | None = None
+) -> list[SourcePublic]:
     assert exchange_id is not None
     only_exchange = and_(
         col(Source.exchange_id) == exchange_id,
         col(Source.stage_id).is_(None),
         col(Source.terms_id).is_(None),
     )
-    found = _sources(session, only_exchange, _party_slugs(session))
+    found = _sources(session, only_exchange, party_slugs or _party_slugs(session))
     return [public for _, public in found.get(("exchange", exchange_id), [])]
 
 
-def list_stages(session: Session, *, exchange: Exchange) -> list[StagePublic]:
-    stages = session.scalars(
+def _stage_rows(session: Session, exchange: Exchange) -> Sequence[Stage]:
+    """An exchange's counted stages, oldest first."""
+    return session.scalars(
         select(Stage)
         .where(col(Stage.exchange_id) == exchange.id, counted_stage())
         .order_by(col(Stage.date), col(Stage.id))
     ).all()
-    return stage_publics(session, stages, slugs={exchange.id: exchange.slug})
+
+
+def list_stages(session: Session, *, exchange: Exchange) -> list[StagePublic]:
+    return stage_publics(
+        session, _stage_rows(session, exchange), slugs={exchange.id: exchange.slug}
+    )
 
 
 def list_stage_rows(
@@ -604,15 +619,24 @@ def stage_sides(releases: Sequence[ReleasePublic], parties: Sequence[str]) -> li
 
 
 def stage_publics(
-    session: Session, stages: Sequence[Stage], *, slugs: dict[int | None, str]
+    session: Session,
+    stages: Sequence[Stage],
+    *,
+    slugs: dict[int | None, str],
+    party_slugs: dict[int, str] | None = None,
+    listed: Mapping[int | None, list[str]] | None = None,
 ) -> list[StagePublic]:
-    """Stages with their releases, sides and sources, in five queries whatever their number."""
+    """Stages with their releases, sides and sources, in five queries whatever their number;
+    fewer where the caller has read every party's slug by id (`party_slugs`) and each
+    exchange's parties in order (`listed`)."""
     ids = [stage.id for stage in stages]
     if not ids:
         return []
-    exchange_ids = list({stage.exchange_id for stage in stages})
-    parties = _parties_by_exchange(session, exchange_ids)
-    party_slugs = _party_slugs(session)
+    if listed is None:
+        exchange_ids = list({stage.exchange_id for stage in stages})
+        parties = _parties_by_exchange(session, exchange_ids)
+        listed = {key: [party.slug for party in found] for key, found in parties.items()}
+    party_slugs = party_slugs or _party_slugs(session)
     releases: dict[int, list[ReleasePublic]] = defaultdict(list)
     for release in session.scalars(
         select(StageRelease)
@@ -632,14 +656,14 @@ def stage_publics(
     publics = []
     for stage in stages:
         assert stage.id is not None
-        listed = [party.slug for party in parties[stage.exchange_id]]
+        order = listed.get(stage.exchange_id, [])
         publics.append(
             StagePublic.model_validate(
                 stage,
                 update={
                     "exchange": slugs[stage.exchange_id],
                     "releases": releases[stage.id],
-                    "sides": stage_sides(releases[stage.id], listed) if len(listed) == 2 else [],
+                    "sides": stage_sides(releases[stage.id], order) if len(order) == 2 else [],
                     "sources": [public for _, public in sources.get(("stage", stage.id), [])],
                 },
             )

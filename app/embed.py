@@ -272,10 +272,17 @@ class Widget:
         return default_height(self.options.view, len(self.parties))
 
 
-def load_widget(session: Session, *, slug: str, options: WidgetOptions) -> Widget | None:
+def load_widget(
+    session: Session,
+    *,
+    slug: str,
+    options: WidgetOptions,
+    current: ExchangeDetail | None = None,
+) -> Widget | None:
     """The widget's data, or None for an exchange that is not published. Raises OptionError
-    (naming `party`) when the options ask for a party the exchange does not have."""
-    current = crud.get_exchange(session, slug=slug)
+    (naming `party`) when the options ask for a party the exchange does not have. `current`:
+    the published exchange, where the caller has just read it."""
+    current = current or crud.get_exchange(session, slug=slug)
     if current is None:
         return None
     shown, parties, now = current, shown_parties(current, options), []
@@ -664,9 +671,11 @@ def builder(
     params: Mapping[str, str],
     locale: str,
     base_url: str,
+    exchange: ExchangeDetail | None = None,
 ) -> Builder | None:
     """The builder for an exchange page; the widget's language defaults to the page's. Parties
-    ticked (`embed_party`) show those alone: with a side other than both, that is an error."""
+    ticked (`embed_party`) show those alone: with a side other than both, that is an error.
+    `exchange`: the published exchange the page has just read, not read again."""
     chosen: dict[str, str] = {"lang": locale}
     errors: dict[str, OptionError] = {}
     for name in OPTION_NAMES:
@@ -690,11 +699,11 @@ def builder(
             chosen["party"] = ",".join(parties)
     options = WidgetOptions.from_query(chosen)
     try:
-        widget = load_widget(session, slug=slug, options=options)
+        widget = load_widget(session, slug=slug, options=options, current=exchange)
     except OptionError as error:  # a party this exchange does not have
         errors["party"] = error
         options = replace(options, parties=())
-        widget = load_widget(session, slug=slug, options=options)
+        widget = load_widget(session, slug=slug, options=options, current=exchange)
     if widget is None:  # unpublished since the page read it
         return None
     query = query_string(options.query())

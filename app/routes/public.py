@@ -85,6 +85,7 @@ def show_exchange(slug: str, request: Request, session: SessionDep, today: Today
             params=request.query_params,
             locale=locale,
             base_url=base_url,
+            exchange=exchange,
         ),
     }
     return render(request, "public/exchange.html", context)
