@@ -496,18 +496,27 @@ def get_exchange(
     if exchange is None:
         return None
     [public] = _exchange_publics(session, [exchange], as_of=as_of)
-    party_slugs = _party_slugs(session)  # read once for its stages and its own sources
+    rows = _stage_rows(session, exchange)
+    # The stages' sources and the exchange's own in one read, as are the parties' slugs.
+    party_slugs = _party_slugs(session)
+    sources = _sources(
+        session,
+        or_(col(Source.stage_id).in_([row.id for row in rows]), _own_sources(exchange.id)),
+        party_slugs,
+    )
     stages = stage_publics(
         session,
-        _stage_rows(session, exchange),
+        rows,
         slugs={exchange.id: exchange.slug},
         party_slugs=party_slugs,
         listed={exchange.id: [party.slug for party in public.parties]},
+        sources=sources,
     )
+    own = [source for _, source in sources.get(("exchange", exchange.id or 0), [])]
     return ExchangeDetail.model_validate(
         public,
         update={
-            "sources": exchange_sources(session, exchange_id=exchange.id, party_slugs=party_slugs),
+            "sources": own,
             "stages": [s for s in stages if as_of is None or s.date <= as_of],
         },
     )
@@ -554,16 +563,18 @@ def _sources(
     return found
 
 
-def exchange_sources(
-    session: Session, *, exchange_id: int | None, party_slugs: dict[int, str] | None = None
-) -> list[SourcePublic]:
-    assert exchange_id is not None
-    only_exchange = and_(
+def _own_sources(exchange_id: int | None) -> ColumnElement[bool]:
+    """The sources of the exchange itself, not of one of its stages or terms."""
+    return and_(
         col(Source.exchange_id) == exchange_id,
         col(Source.stage_id).is_(None),
         col(Source.terms_id).is_(None),
     )
-    found = _sources(session, only_exchange, party_slugs or _party_slugs(session))
+
+
+def exchange_sources(session: Session, *, exchange_id: int | None) -> list[SourcePublic]:
+    assert exchange_id is not None
+    found = _sources(session, _own_sources(exchange_id), _party_slugs(session))
     return [public for _, public in found.get(("exchange", exchange_id), [])]
 
 
@@ -625,10 +636,11 @@ def stage_publics(
     slugs: dict[int | None, str],
     party_slugs: dict[int, str] | None = None,
     listed: Mapping[int | None, list[str]] | None = None,
+    sources: dict[tuple[str, int], list[tuple[Source, SourcePublic]]] | None = None,
 ) -> list[StagePublic]:
     """Stages with their releases, sides and sources, in five queries whatever their number;
-    fewer where the caller has read every party's slug by id (`party_slugs`) and each
-    exchange's parties in order (`listed`)."""
+    fewer where the caller has read every party's slug by id (`party_slugs`), each exchange's
+    parties in order (`listed`) or the stages' sources (`sources`, as `_sources` gives them)."""
     ids = [stage.id for stage in stages]
     if not ids:
         return []
@@ -652,7 +664,8 @@ def stage_publics(
                 },
             )
         )
-    sources = _sources(session, col(Source.stage_id).in_(ids), party_slugs)
+    if sources is None:
+        sources = _sources(session, col(Source.stage_id).in_(ids), party_slugs)
     publics = []
     for stage in stages:
         assert stage.id is not None
