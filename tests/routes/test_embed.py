@@ -25,7 +25,7 @@ from tests.embedded_exchanges import (
     yemen,
 )
 from tests.factories import add_stage, make_exchange, stage_data
-from tests.html import parse, text, texts
+from tests.html import inline, parse, text, texts
 
 SLUG = "istanbul-1000-for-1000"
 WIDGET = f"/embed/{SLUG}"
@@ -131,7 +131,7 @@ def test_ukrainian(client: TestClient) -> None:
     assert page.html is not None
     assert page.html["lang"] == "uk"
     assert texts(page, ".st-figure strong") == ["697", "697"]
-    assert texts(page, ".st-figure")[0] == "Ukraine: повернуто 697 з 1 000 69,7 %"
+    assert inline(page.select_one(".st-figure")) == "Ukraine: повернуто 697 з 1 000 69,7 %"
     assert text(page.select_one(".st-meta")).startswith("триває · день 2 з 3 · оновлено ")
     assert text(page.select_one(".st-credit")) == "Подробиці та джерела на Swap Tally"
 
@@ -402,7 +402,7 @@ def test_a_deal_of_remains_counts_bodies_never_0_returned(
         text(first_day.select_one(".st-now")) == "now: Ukraine 6,057/6,000 bodies, Russia 21 bodies"
     )
     ukrainian = widget_of(client, BODIES, "lang=uk")
-    assert texts(ukrainian, ".st-figure") == [
+    assert [inline(figure) for figure in ukrainian.select(".st-figure")] == [
         "Ukraine: повернуто 6 057 тіл з 6 000 101,0 %",
         "Russia: повернуто 21 тіло",
     ]
@@ -473,7 +473,9 @@ def test_every_party_of_a_three_party_exchange(client: TestClient, session: Sess
         "a:318:False:about;b:15:False:+4/0;yemen-government:50:False:at_least"
     )
     ukrainian = widget_of(client, YEMEN, "lang=uk")
-    assert texts(ukrainian, ".st-figure")[0] == "the Houthis: повернуто близько 318 з 706 45,0 %"
+    assert inline(ukrainian.select_one(".st-figure")) == (
+        "the Houthis: повернуто близько 318 з 706 45,0 %"
+    )
     assert texts(ukrainian, ".st-outside") == ["і ще 4 поза обміном"]
     chart = widget_of(client, YEMEN, "view=chart")
     assert [line["class"] for line in chart.select(".st-chart polyline")] == [
@@ -562,9 +564,10 @@ def test_a_disputed_figure_carries_the_announcers_range(
     assert len(page.select(".st-range")) == 1
     assert text(page.select_one("#st-summary")).startswith(
         "UAE-mediated 207 for 195: 207 returned to Ukraine; announcers' figures range from 195 "
-        "to 207; 195 returned to Russia; 1 stage; updated "
+        "to 207 (Ukraine's Coordination Headquarters: 207; Russian Defence Ministry: 195); "
+        "195 returned to Russia; 1 stage; updated "
     )
-    assert page.select_one("#st-body")["data-figures"] == "a:207:False:195-207;b:195:False"  # type: ignore[index]
+    assert page.select_one("#st-body")["data-figures"] == "a:207:False:195-207:1;b:195:False"  # type: ignore[index]
     ukrainian = widget_of(client, DISPUTED, "lang=uk")
     assert texts(ukrainian, ".st-range") == ["оголошені цифри — від 195 до 207"]
 
