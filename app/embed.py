@@ -22,7 +22,7 @@ from starlette.datastructures import ImmutableMultiDict
 
 from app import crud, i18n, images, tally
 from app.caching import Rendered
-from app.chart import Chart, tally_chart
+from app.chart import PAGE, Chart, tally_chart
 from app.i18n import N_
 from app.models import (
     SLUG_PATTERN,
@@ -340,7 +340,9 @@ class Widget:
     def chart(self) -> Chart | None:
         if self.options.view != "chart":
             return None
-        return tally_chart(self.exchange, [(party.colour, party.tally) for party in self.parties])
+        # The exchange page's frame: x in percent of the width, y and text in CSS px.
+        parties = [(party.colour, party.tally) for party in self.parties]
+        return tally_chart(self.exchange, parties, PAGE)
 
     @property
     def chart_dots(self) -> bool:

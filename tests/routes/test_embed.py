@@ -114,15 +114,15 @@ def test_views(client: TestClient) -> None:
     compact, _ = widget(client, "view=compact")
     assert root(compact)["class"] == ["st-view-compact"]
     assert compact.select(".st-bar, .st-breakdown, .st-chart") == []
-    assert texts(compact, ".st-figure")[0] == "697 of 1,000 returned to Ukraine 69.7 %"
+    assert texts(compact, ".st-figure")[0] == "Ukraine 697 of 1,000 69.7 %"
 
     chart, _ = widget(client, "view=chart&side=b")
     assert chart.select(".st-bar") == []
     [line] = chart.select(".st-chart polyline")
-    assert line["class"] == ["st-line", "st-b"]
+    assert line["class"] == ["series", "series-b"]
     assert len(chart.select(".st-chart circle")) == 2  # one dot per stage
     assert texts(chart, ".st-chart text")[-2:] == ["23 May 2025", "24 May 2025"]
-    assert len(chart.select(".st-chart .st-target")) == 1
+    assert len(chart.select(".st-chart .target")) == 1
 
 
 @pytest.mark.usefixtures("three_days")
@@ -210,7 +210,8 @@ def test_accessible_summary_and_a_quiet_live_region(client: TestClient) -> None:
         "697 of 1,000 returned to Russia (69.7 %); day 2 of 3; updated "
     )
     assert page.title is not None
-    assert text(page.title) == summary
+    # The page's title names the iframe (embed.js): short, the figures alone.
+    assert text(page.title) == "Istanbul 1,000 for 1,000: Ukraine 697/1,000, Russia 697/1,000"
     assert "st-vh" in page.select_one("#st-summary")["class"]  # type: ignore[index]
     live = page.select_one("#st-live")
     assert live is not None
@@ -412,13 +413,14 @@ def test_the_chart_of_a_deal_of_remains_draws_bodies(client: TestClient, session
     bodies_for_bodies(session)
     chart = widget_of(client, BODIES, "view=chart")
     assert [line["points"] for line in chart.select(".st-chart polyline")] == [
-        "56.0,189.1 624.0,65.5",  # 1,212 then 6,057 on a scale to 8,000
-        "56.0,220.0 624.0,219.5",  # 1 then 21
+        "0,169.7 100,48.6",  # 1,212 then 6,057 on a scale to 8,000 (x in %, y in px)
+        "0,200 100,199.5",  # 1 then 21
     ]
     assert texts(chart, ".st-chart text") == [
-        "0", "2,000", "4,000", "6,000", "8,000", "11 June 2025", "14 June 2025",
+        "0", "2,000", "4,000", "6,000", "8,000", "target 6,000", "Ukraine 6,057", "Russia 21",
+        "11 June 2025", "14 June 2025",
     ]  # fmt: skip
-    assert len(chart.select(".st-chart .st-target")) == 1  # Ukraine's 6,000
+    assert len(chart.select(".st-chart .target")) == 1  # Ukraine's 6,000
 
 
 def test_a_stage_where_only_remains_moved_never_reads_0_returned(
@@ -479,11 +481,11 @@ def test_every_party_of_a_three_party_exchange(client: TestClient, session: Sess
     assert texts(ukrainian, ".st-outside") == ["і ще 4 поза обміном"]
     chart = widget_of(client, YEMEN, "view=chart")
     assert [line["class"] for line in chart.select(".st-chart polyline")] == [
-        ["st-line", "st-a"],
-        ["st-line", "st-b"],
-        ["st-line", "st-c"],
+        ["series", "series-a"],
+        ["series", "series-b"],
+        ["series", "series-c"],
     ]
-    assert len(chart.select(".st-chart .st-target")) == 3
+    assert len(chart.select(".st-chart .target")) == 3
 
 
 @pytest.mark.parametrize(
@@ -521,8 +523,8 @@ def test_party_picks_the_chart_lines_and_keeps_their_colours(
     yemen(session)
     chart = widget_of(client, YEMEN, "view=chart&party=yemen-government,saudi-arabia")
     assert [line["class"] for line in chart.select(".st-chart polyline")] == [
-        ["st-line", "st-c"],
-        ["st-line", "st-b"],
+        ["series", "series-c"],
+        ["series", "series-b"],
     ]
     assert texts(chart, ".st-figure strong") == ["at least 50", "15"]
 
