@@ -196,3 +196,39 @@ def test_ukrainian_widget_and_image_show_ukrainian_titles_and_party_names(
     english = widget(client, ISTANBUL)
     assert text(english.select_one(".st-title")) == "Istanbul 1,000 for 1,000"
     assert english.select(".st-figure span[lang]") == []
+
+
+IMG_ACCEPT = {"accept": "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("image_format", ["png", "svg"])
+@pytest.mark.parametrize(
+    ("address", "status", "said"),
+    [
+        ("/embed/no-such-swap", 404, "Swap Tally: no published exchange at this address"),
+        (f"/embed/{ISTANBUL}", 422, "Swap Tally: w: Give whole pixels from 240 to 2400."),
+    ],
+)
+def test_an_img_gets_its_error_as_a_small_picture(
+    client: TestClient, session: Session, image_format: str, address: str, status: int, said: str
+) -> None:
+    make_exchange(session, stage_data(a=(270, 120)))
+    query = "?w=10" if status == 422 else ""
+    response = client.get(f"{address}.{image_format}{query}", headers=IMG_ACCEPT)
+    assert response.status_code == status
+    assert response.headers["content-type"] == images_type(image_format)
+    assert response.headers["cache-control"] == "no-store"
+    svg = images.render_error_svg(said)
+    expected = images.rasterise(svg) if image_format == "png" else svg.encode()
+    assert response.content == expected
+    if image_format == "svg":
+        assert drawn(response.content, "") == []  # no tally roles, just the sentence
+        assert said in response.text
+    # Scripts and tools still get the JSON error naming the parameter.
+    plain = client.get(f"{address}.{image_format}{query}")
+    assert plain.status_code == status
+    assert plain.headers["content-type"] == "application/json"
+
+
+def images_type(image_format: str) -> str:
+    return {"png": "image/png", "svg": "image/svg+xml"}[image_format]
