@@ -60,6 +60,11 @@ class Series:
     def polyline(self) -> str:
         return " ".join(f"{x:.1f},{y:.1f}" for x, y in self.points)
 
+    @property
+    def short_polyline(self) -> str:
+        """The same without ".0" (the widget counts its bytes)."""
+        return " ".join(f"{round(x, 1):g},{round(y, 1):g}" for x, y in self.points)
+
 
 @dataclass(frozen=True)
 class TargetLine:

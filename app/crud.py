@@ -1001,6 +1001,37 @@ def figures_corrected(session: Session, *, slug: str, stage_ids: list[int]) -> b
     return bool(session.scalar(query))
 
 
+SEED_ACTOR = "seed"  # who writes the bundled history (app/seed.py)
+
+
+def figures_changed(
+    session: Session, *, slug: str, as_of: dt.date | None = None
+) -> dt.datetime | None:
+    """When an editor last changed this exchange's figures or terms: its latest revision (a
+    stage's, with `as_of` only of stages dated up to then; a terms version's; the exchange's
+    own), in one query. The seed's own creations are not changes: the bundled history was
+    entered long after it happened, so its figures date from its sources (app/embed.py)."""
+    exchange_id = select(col(Exchange.id)).where(col(Exchange.slug) == slug).scalar_subquery()
+    stages = select(col(Stage.id)).where(col(Stage.exchange_id) == exchange_id)
+    terms = select(col(Terms.id)).where(col(Terms.exchange_id) == exchange_id)
+    itself = col(Revision.entity_id) == exchange_id
+    if as_of is not None:  # what the pinned widget shows: its stages, the terms then in force
+        stages = stages.where(col(Stage.date) <= as_of)
+        terms = terms.where(or_(col(Terms.effective).is_(None), col(Terms.effective) <= as_of))
+        day_after = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
+        itself = and_(itself, col(Revision.at) < day_after)
+    query = select(func.max(col(Revision.at))).where(
+        or_(col(Revision.actor) != SEED_ACTOR, col(Revision.action) != "create"),
+        or_(
+            and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stages)),
+            and_(col(Revision.entity) == "terms", col(Revision.entity_id).in_(terms)),
+            and_(col(Revision.entity) == "exchange", itself),
+        ),
+    )
+    latest: dt.datetime | None = session.scalar(query)
+    return latest
+
+
 def last_change(session: Session) -> dt.datetime | None:
     """When a published figure last changed: the latest edit to an exchange or a stage, or any
     recorded revision (sources, official totals, terms), in one statement."""

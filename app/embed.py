@@ -22,9 +22,16 @@ from starlette.datastructures import ImmutableMultiDict
 
 from app import crud, embed_fit, i18n, images, tally
 from app.caching import Rendered
-from app.chart import Chart, tally_chart
+from app.chart import PAGE, Chart, tally_chart
 from app.i18n import N_
-from app.models import SLUG_PATTERN, ExchangeDetail, MeasureRange, PartyTallyPublic
+from app.models import (
+    SLUG_PATTERN,
+    ExchangeDetail,
+    FigurePublic,
+    MeasureRange,
+    PartyTallyPublic,
+    StagePublic,
+)
 from app.settings import PROJECT_ROOT
 from app.tally import HeadlineFigure
 from app.templating import LocalizedTemplates, translated_in
@@ -160,6 +167,50 @@ class WidgetOptions:
 # ---- the widget's data -------------------------------------------------------------------
 
 
+DISPUTES_SHOWN = 2  # a party's disputed stages worded in full; past that, "and N more"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What one announcer said a party received: "Russian Defence Ministry: 84 soldiers"."""
+
+    announcer: str
+    figures: FigurePublic
+
+
+@dataclass(frozen=True)
+class StageDispute:
+    """A stage where the announcers' figures for one receiving party disagree, and theirs."""
+
+    date: dt.date
+    claims: tuple[Claimed, ...]
+
+
+def party_disputes(stages: Sequence[StagePublic], received_by: str) -> tuple[StageDispute, ...]:
+    """The stages whose sources' figures for this party contradict each other (tally's rule),
+    with each announcer's figures once, as they gave them."""
+    found = []
+    for stage in stages:
+        given = [
+            (source.announcer or source.publisher, figures, source.speaks_for)
+            for source in stage.sources
+            for figures in source.figures
+            if figures.received_by == received_by
+        ]
+        claims = [
+            tally.Claim(speaks_for, tally.Figures(**figures.model_dump(exclude={"qualifier"})))
+            for _, figures, speaks_for in given
+        ]
+        disagreeing = tally.disputed_claims(claims)
+        shown: dict[tuple[str, str], Claimed] = {}
+        for index in disagreeing:
+            announcer, figures, _ = given[index]
+            shown.setdefault((announcer, figures.model_dump_json()), Claimed(announcer, figures))
+        if shown:
+            found.append(StageDispute(date=stage.date, claims=tuple(shown.values())))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class ShownParty:
     """One receiving party as a widget or image shows it: its tally and headline figure, the
@@ -167,6 +218,7 @@ class ShownParty:
 
     tally: PartyTallyPublic
     position: int  # in the exchange's parties
+    disputes: tuple[StageDispute, ...] = ()  # who said what, where announcers disagree
 
     @property
     def slug(self) -> str:
@@ -175,6 +227,10 @@ class ShownParty:
     @property
     def name(self) -> str:
         return self.tally.name
+
+    @property
+    def name_uk(self) -> str | None:
+        return self.tally.name_uk
 
     @property
     def figure(self) -> HeadlineFigure:
@@ -219,6 +275,8 @@ class ShownParty:
             parts.append(f"{self.range.min}-{self.range.max}")
         elif tally.disputed:
             parts.append("disputed")
+        if self.disputes:
+            parts.append(str(len(self.disputes)))
         return ":".join(parts)
 
 
@@ -226,7 +284,10 @@ def shown_parties(exchange: ExchangeDetail, options: WidgetOptions) -> list[Show
     """The receiving parties the options ask for: `party` in its order, else `side` (a and b
     are the first two parties, both is every party). Raises OptionError for a party that is not
     one of the exchange's."""
-    parties = [ShownParty(tally=tally, position=i) for i, tally in enumerate(exchange.tally)]
+    parties = [
+        ShownParty(tally=t, position=i, disputes=party_disputes(exchange.stages, t.received_by))
+        for i, t in enumerate(exchange.tally)
+    ]
     if options.parties:
         by_slug = {party.slug: party for party in parties}
         for slug in options.parties:
@@ -251,12 +312,37 @@ class Widget:
     corrected: bool
     parties: list[ShownParty]
     now: list[ShownParty] = field(default_factory=list)
+    edited_at: dt.datetime | None = None  # an editor's last change to its figures or terms
+
+    @property
+    def updated(self) -> dt.datetime | dt.date | None:
+        """When the figures it shows last changed: an editor's last change, else the latest day
+        its own record gives (a stage or release, a terms version), never the moment the
+        database was loaded (the bundled history was entered long after it happened)."""
+        exchange, as_of = self.exchange, self.options.as_of
+        days = [stage.date for stage in exchange.stages]
+        days += [r.date for stage in exchange.stages for r in stage.releases if r.date]
+        # Terms count from the day they took effect; a pinned widget, only those then in force.
+        agreed = [terms.effective for terms in exchange.terms if terms.effective]
+        agreed += [exchange.agreed_on] if exchange.agreed_on else []
+        days += [day for day in agreed if as_of is None or day <= as_of]
+        latest = max(days, default=None)
+        if self.edited_at is not None and (latest is None or self.edited_at.date() >= latest):
+            return self.edited_at
+        return latest
+
+    @property
+    def updated_time(self) -> bool:
+        """Whether `updated` has a time of day (an editor's change) or is a day alone."""
+        return isinstance(self.updated, dt.datetime)
 
     @property
     def chart(self) -> Chart | None:
         if self.options.view != "chart":
             return None
-        return tally_chart(self.exchange, [(party.colour, party.tally) for party in self.parties])
+        # The exchange page's frame: x in percent of the width, y and text in CSS px.
+        parties = [(party.colour, party.tally) for party in self.parties]
+        return tally_chart(self.exchange, parties, PAGE)
 
     @property
     def chart_dots(self) -> bool:
@@ -296,7 +382,15 @@ def load_widget(
     corrected = crud.figures_corrected(
         session, slug=slug, stage_ids=[stage.id for stage in shown.stages]
     )
-    return Widget(exchange=shown, options=options, corrected=corrected, parties=parties, now=now)
+    edited_at = crud.figures_changed(session, slug=slug, as_of=options.as_of)
+    return Widget(
+        exchange=shown,
+        options=options,
+        corrected=corrected,
+        parties=parties,
+        now=now,
+        edited_at=edited_at,
+    )
 
 
 # ---- the widget's page ---------------------------------------------------------------------
@@ -444,11 +538,12 @@ def tally_image(
     if len(rows) > IMAGE_ROWS:
         rows = rows[: IMAGE_ROWS - 1]
     hidden = len(widget.parties) - len(rows)
+    translated = translated_in(widget.options.lang)
     return images.TallyImage(
-        title=widget.exchange.title,
+        title=translated(widget.exchange, "title"),
         sides=[
             images.SideLine(
-                name=party.name,
+                name=translated(party, "name"),
                 figure=_plain(macros.image_figure(party)),
                 fraction=tally.bar_fraction(party.figure.percent),
                 note=_plain(macros.image_note(party)),

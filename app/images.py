@@ -529,6 +529,27 @@ def render_svg(
     )
 
 
+ERROR_SIZE = (320, 60)
+
+
+def render_error_svg(message: str, *, theme: Theme = "light") -> str:
+    """A small picture saying why there is no tally (an unknown exchange, a bad option), so a
+    newsletter shows a sentence rather than a broken image."""
+    width, height = ERROR_SIZE
+    palette = PALETTES[theme]
+    lines = wrap(clean(message), 13, REGULAR, width - 24, 2)
+    text = "".join(
+        f'<text x="12" y="{24 + 18 * i}" font-size="13" fill="{palette.ink}">{_escape(line)}</text>'
+        for i, line in enumerate(lines)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">\n<title>{_escape(clean(message))}</title>\n'
+        f'<rect width="{width}" height="{height}" fill="{palette.background}" '
+        f'stroke="{palette.track}"/>\n<g font-family="{FONT_STACK}">{text}</g>\n</svg>\n'
+    )
+
+
 def render_png(
     image: TallyImage, *, width: int, height: int, theme: Theme, transparent: bool = False
 ) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app import writes
+from app import crud, writes
 from app.models import (
     Conflict,
     ExchangeCreate,
@@ -24,7 +24,7 @@ from app.models import (
     PartyIn,
 )
 
-SEED_ACTOR = "seed"
+SEED_ACTOR = crud.SEED_ACTOR
 SEED_REASON = writes.SEED_REASON
 
 

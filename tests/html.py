@@ -15,3 +15,9 @@ def text(element: Tag | None) -> str:
 
 def texts(page: BeautifulSoup, selector: str) -> list[str]:
     return [text(element) for element in page.select(selector)]
+
+
+def inline(element: Tag | None) -> str:
+    """Its text as read, inline markup (a `lang="en"` name) joined without added spaces."""
+    assert element is not None
+    return " ".join(element.get_text().replace("\u00a0", " ").split())

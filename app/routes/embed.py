@@ -16,7 +16,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import State
 from starlette.responses import Response
 
-from app import embed
+from app import embed, images
 from app.caching import HttpCache, Rendered
 from app.embed import ImageOptions, OptionError, WidgetOptions
 from app.models import SLUG_PATTERN
@@ -144,16 +144,37 @@ def _render_image(
     )
 
 
+def _wants_picture(request: Request) -> bool:
+    """An <img> asks for images (Accept: image/avif,image/webp,…): it gets its error as a
+    picture; scripts and tools keep the JSON error naming the parameter."""
+    return "image/" in request.headers.get("accept", "")
+
+
+def _error_picture(image_format: str, status: int, message: str) -> Response:
+    """What an <img> shows instead of a broken image: the reason, as a small picture, with the
+    status code the error has anyway."""
+    svg = images.render_error_svg(message)
+    body = images.rasterise(svg) if image_format == "png" else svg.encode()
+    headers = {"cache-control": "no-store", "vary": "Accept", CORS[0]: CORS[1]}
+    if image_format == "svg":
+        headers["content-security-policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return Response(body, status, headers=headers, media_type=embed.IMAGE_FORMATS[image_format])
+
+
 async def image(request: Request) -> Response:
     """The tally as a picture for newsletters, AMP and social cards (README, "Embedding"): the
-    widget's options, with `w` and `h` in pixels, or `og=1` for 1200 x 630."""
+    widget's options, with `w` and `h` in pixels, or `og=1` for 1200 x 630. An unknown exchange
+    or a bad option is a small picture saying so (404, 422)."""
     slug: str = request.path_params["slug"]
     image_format: str = request.path_params["format"]
     try:
         options = WidgetOptions.from_query(request.query_params)
         size = ImageOptions.from_query(request.query_params)
     except OptionError as error:
-        raise _invalid(error, request.query_params.get(error.field)) from None
+        if not _wants_picture(request):
+            raise _invalid(error, request.query_params.get(error.field)) from None
+        message = f"Swap Tally: {error.field}: {error}"
+        return await run_in_threadpool(_error_picture, image_format, 422, message)
     options = dataclasses.replace(options, view="bar")  # one picture for every view
     state = request.app.state
 
@@ -161,7 +182,16 @@ async def image(request: Request) -> Response:
         return await run_in_threadpool(_render_image, state, slug, options, size, image_format)
 
     key = ("image", image_format, slug, options, size)
-    return await _cache(request).respond(request, key, render)
+    if not _wants_picture(request):
+        return await _cache(request).respond(request, key, render)
+    try:
+        return await _cache(request).respond(request, key, render)
+    except HTTPException as error:  # no such exchange
+        message = "Swap Tally: no published exchange at this address"
+        return await run_in_threadpool(_error_picture, image_format, error.status_code, message)
+    except RequestValidationError as error:  # a party the exchange does not have
+        message = "Swap Tally: " + "; ".join(str(e.get("msg", "")) for e in error.errors())
+        return await run_in_threadpool(_error_picture, image_format, 422, message)
 
 
 router.add_route(

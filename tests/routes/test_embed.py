@@ -25,7 +25,7 @@ from tests.embedded_exchanges import (
     yemen,
 )
 from tests.factories import add_stage, make_exchange, stage_data
-from tests.html import parse, text, texts
+from tests.html import inline, parse, text, texts
 
 SLUG = "istanbul-1000-for-1000"
 WIDGET = f"/embed/{SLUG}"
@@ -114,15 +114,15 @@ def test_views(client: TestClient) -> None:
     compact, _ = widget(client, "view=compact")
     assert root(compact)["class"] == ["st-view-compact"]
     assert compact.select(".st-bar, .st-breakdown, .st-chart") == []
-    assert texts(compact, ".st-figure")[0] == "697 of 1,000 returned to Ukraine 69.7 %"
+    assert texts(compact, ".st-figure")[0] == "Ukraine 697 of 1,000 69.7 %"
 
     chart, _ = widget(client, "view=chart&side=b")
     assert chart.select(".st-bar") == []
     [line] = chart.select(".st-chart polyline")
-    assert line["class"] == ["st-line", "st-b"]
+    assert line["class"] == ["series", "series-b"]
     assert len(chart.select(".st-chart circle")) == 2  # one dot per stage
     assert texts(chart, ".st-chart text")[-2:] == ["23 May 2025", "24 May 2025"]
-    assert len(chart.select(".st-chart .st-target")) == 1
+    assert len(chart.select(".st-chart .target")) == 1
 
 
 @pytest.mark.usefixtures("three_days")
@@ -131,7 +131,7 @@ def test_ukrainian(client: TestClient) -> None:
     assert page.html is not None
     assert page.html["lang"] == "uk"
     assert texts(page, ".st-figure strong") == ["697", "697"]
-    assert texts(page, ".st-figure")[0] == "Ukraine: повернуто 697 з 1 000 69,7 %"
+    assert inline(page.select_one(".st-figure")) == "Ukraine: повернуто 697 з 1 000 69,7 %"
     assert text(page.select_one(".st-meta")).startswith("триває · день 2 з 3 · оновлено ")
     assert text(page.select_one(".st-credit")) == "Подробиці та джерела на Swap Tally"
 
@@ -210,7 +210,8 @@ def test_accessible_summary_and_a_quiet_live_region(client: TestClient) -> None:
         "697 of 1,000 returned to Russia (69.7 %); day 2 of 3; updated "
     )
     assert page.title is not None
-    assert text(page.title) == summary
+    # The page's title names the iframe (embed.js): short, the figures alone.
+    assert text(page.title) == "Istanbul 1,000 for 1,000: Ukraine 697/1,000, Russia 697/1,000"
     assert "st-vh" in page.select_one("#st-summary")["class"]  # type: ignore[index]
     live = page.select_one("#st-live")
     assert live is not None
@@ -402,7 +403,7 @@ def test_a_deal_of_remains_counts_bodies_never_0_returned(
         text(first_day.select_one(".st-now")) == "now: Ukraine 6,057/6,000 bodies, Russia 21 bodies"
     )
     ukrainian = widget_of(client, BODIES, "lang=uk")
-    assert texts(ukrainian, ".st-figure") == [
+    assert [inline(figure) for figure in ukrainian.select(".st-figure")] == [
         "Ukraine: повернуто 6 057 тіл з 6 000 101,0 %",
         "Russia: повернуто 21 тіло",
     ]
@@ -412,13 +413,14 @@ def test_the_chart_of_a_deal_of_remains_draws_bodies(client: TestClient, session
     bodies_for_bodies(session)
     chart = widget_of(client, BODIES, "view=chart")
     assert [line["points"] for line in chart.select(".st-chart polyline")] == [
-        "56.0,189.1 624.0,65.5",  # 1,212 then 6,057 on a scale to 8,000
-        "56.0,220.0 624.0,219.5",  # 1 then 21
+        "0,169.7 100,48.6",  # 1,212 then 6,057 on a scale to 8,000 (x in %, y in px)
+        "0,200 100,199.5",  # 1 then 21
     ]
     assert texts(chart, ".st-chart text") == [
-        "0", "2,000", "4,000", "6,000", "8,000", "11 June 2025", "14 June 2025",
+        "0", "2,000", "4,000", "6,000", "8,000", "target 6,000", "Ukraine 6,057", "Russia 21",
+        "11 June 2025", "14 June 2025",
     ]  # fmt: skip
-    assert len(chart.select(".st-chart .st-target")) == 1  # Ukraine's 6,000
+    assert len(chart.select(".st-chart .target")) == 1  # Ukraine's 6,000
 
 
 def test_a_stage_where_only_remains_moved_never_reads_0_returned(
@@ -473,15 +475,17 @@ def test_every_party_of_a_three_party_exchange(client: TestClient, session: Sess
         "a:318:False:about;b:15:False:+4/0;yemen-government:50:False:at_least"
     )
     ukrainian = widget_of(client, YEMEN, "lang=uk")
-    assert texts(ukrainian, ".st-figure")[0] == "the Houthis: повернуто близько 318 з 706 45,0 %"
+    assert inline(ukrainian.select_one(".st-figure")) == (
+        "the Houthis: повернуто близько 318 з 706 45,0 %"
+    )
     assert texts(ukrainian, ".st-outside") == ["і ще 4 поза обміном"]
     chart = widget_of(client, YEMEN, "view=chart")
     assert [line["class"] for line in chart.select(".st-chart polyline")] == [
-        ["st-line", "st-a"],
-        ["st-line", "st-b"],
-        ["st-line", "st-c"],
+        ["series", "series-a"],
+        ["series", "series-b"],
+        ["series", "series-c"],
     ]
-    assert len(chart.select(".st-chart .st-target")) == 3
+    assert len(chart.select(".st-chart .target")) == 3
 
 
 @pytest.mark.parametrize(
@@ -519,8 +523,8 @@ def test_party_picks_the_chart_lines_and_keeps_their_colours(
     yemen(session)
     chart = widget_of(client, YEMEN, "view=chart&party=yemen-government,saudi-arabia")
     assert [line["class"] for line in chart.select(".st-chart polyline")] == [
-        ["st-line", "st-c"],
-        ["st-line", "st-b"],
+        ["series", "series-c"],
+        ["series", "series-b"],
     ]
     assert texts(chart, ".st-figure strong") == ["at least 50", "15"]
 
@@ -563,9 +567,10 @@ def test_a_disputed_figure_carries_the_announcers_range(
     assert len(page.select(".st-range")) == 1
     assert text(page.select_one("#st-summary")).startswith(
         "UAE-mediated 207 for 195: 207 returned to Ukraine; announcers' figures range from 195 "
-        "to 207; 195 returned to Russia; 1 stage; updated "
+        "to 207 (Ukraine's Coordination Headquarters: 207; Russian Defence Ministry: 195); "
+        "195 returned to Russia; 1 stage; updated "
     )
-    assert page.select_one("#st-body")["data-figures"] == "a:207:False:195-207;b:195:False"  # type: ignore[index]
+    assert page.select_one("#st-body")["data-figures"] == "a:207:False:195-207:1;b:195:False"  # type: ignore[index]
     ukrainian = widget_of(client, DISPUTED, "lang=uk")
     assert texts(ukrainian, ".st-range") == ["оголошені цифри — від 195 до 207"]
 

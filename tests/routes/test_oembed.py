@@ -189,7 +189,8 @@ def test_a_disputed_figure_reads_with_its_range(client: TestClient, session: Ses
     answer = oembed(client, f"{BASE}/exchanges/{DISPUTED}")
     assert text(parse(str(answer["html"])).select_one("blockquote p")).startswith(
         "UAE-mediated 207 for 195: 207 returned to Ukraine; announcers' figures range from 195 "
-        "to 207; 195 returned to Russia; 1 stage; updated "
+        "to 207 (Ukraine's Coordination Headquarters: 207; Russian Defence Ministry: 195); "
+        "195 returned to Russia; 1 stage; updated "
     )
 
 
