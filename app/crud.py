@@ -981,55 +981,58 @@ def exchange_slugs(session: Session) -> set[str]:
 # ---- embeds ------------------------------------------------------------------------------
 
 
-def figures_corrected(session: Session, *, slug: str, stage_ids: list[int]) -> bool:
-    """Whether a published figure of these stages, or a published target of the exchange, was
-    corrected (decided when the revision was written): what readers see as a correction note."""
-    exchange_id = select(col(Exchange.id)).where(col(Exchange.slug) == slug).scalar_subquery()
-    query = select(func.count(col(Revision.id))).where(
-        col(Revision.is_correction).is_(True),
-        or_(
-            and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stage_ids)),
-            and_(col(Revision.entity) == "exchange", col(Revision.entity_id) == exchange_id),
-            and_(
-                col(Revision.entity) == "terms",
-                col(Revision.entity_id).in_(
-                    select(col(Terms.id)).where(col(Terms.exchange_id) == exchange_id)
-                ),
-            ),
-        ),
-    )
-    return bool(session.scalar(query))
-
-
 SEED_ACTOR = "seed"  # who writes the bundled history (app/seed.py)
 
 
-def figures_changed(
-    session: Session, *, slug: str, as_of: dt.date | None = None
-) -> dt.datetime | None:
-    """When an editor last changed this exchange's figures or terms: its latest revision (a
-    stage's, with `as_of` only of stages dated up to then; a terms version's; the exchange's
-    own), in one query. The seed's own creations are not changes: the bundled history was
-    entered long after it happened, so its figures date from its sources (app/embed.py)."""
+@dataclass(frozen=True)
+class FigureHistory:
+    corrected: bool  # a figure shown, or a target of the exchange, was corrected
+    changed: dt.datetime | None  # when an editor last changed the figures or terms shown
+
+
+def figure_history(
+    session: Session, *, slug: str, stage_ids: list[int], as_of: dt.date | None = None
+) -> FigureHistory:
+    """What a widget says of its figures' history, in one statement over the revisions.
+
+    `corrected`: whether a published figure of these stages, or a published target of the
+    exchange, was corrected (decided when the revision was written): a correction note.
+    `changed`: its latest revision (a stage's, with `as_of` only of stages dated up to then; a
+    terms version's; the exchange's own). The seed's own creations are not changes: the bundled
+    history was entered long after it happened, so its figures date from its sources
+    (app/embed.py)."""
     exchange_id = select(col(Exchange.id)).where(col(Exchange.slug) == slug).scalar_subquery()
+    all_terms = select(col(Terms.id)).where(col(Terms.exchange_id) == exchange_id)
+    is_exchange = and_(col(Revision.entity) == "exchange", col(Revision.entity_id) == exchange_id)
+    corrections = and_(
+        col(Revision.is_correction).is_(True),
+        or_(
+            and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stage_ids)),
+            is_exchange,
+            and_(col(Revision.entity) == "terms", col(Revision.entity_id).in_(all_terms)),
+        ),
+    )
     stages = select(col(Stage.id)).where(col(Stage.exchange_id) == exchange_id)
-    terms = select(col(Terms.id)).where(col(Terms.exchange_id) == exchange_id)
-    itself = col(Revision.entity_id) == exchange_id
+    terms, itself = all_terms, is_exchange
     if as_of is not None:  # what the pinned widget shows: its stages, the terms then in force
         stages = stages.where(col(Stage.date) <= as_of)
         terms = terms.where(or_(col(Terms.effective).is_(None), col(Terms.effective) <= as_of))
         day_after = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
         itself = and_(itself, col(Revision.at) < day_after)
-    query = select(func.max(col(Revision.at))).where(
+    changes = and_(
         or_(col(Revision.actor) != SEED_ACTOR, col(Revision.action) != "create"),
         or_(
             and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stages)),
             and_(col(Revision.entity) == "terms", col(Revision.entity_id).in_(terms)),
-            and_(col(Revision.entity) == "exchange", itself),
+            itself,
         ),
     )
-    latest: dt.datetime | None = session.scalar(query)
-    return latest
+    query = select(
+        func.count(case((corrections, col(Revision.id)))),
+        func.max(case((changes, col(Revision.at)))),
+    ).where(or_(corrections, changes))
+    corrected, changed = session.execute(query).one()
+    return FigureHistory(corrected=bool(corrected), changed=changed)
 
 
 def last_change(session: Session) -> dt.datetime | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+import rcssmin  # type: ignore[import-untyped]
+import rjsmin  # type: ignore[import-untyped]
 from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import ImmutableMultiDict
@@ -379,17 +381,16 @@ def load_widget(
         shown, today, parties = pinned, parties, shown_parties(pinned, options)
         if [p.signature for p in today] != [p.signature for p in parties]:
             now = today
-    corrected = crud.figures_corrected(
-        session, slug=slug, stage_ids=[stage.id for stage in shown.stages]
+    history = crud.figure_history(
+        session, slug=slug, stage_ids=[stage.id for stage in shown.stages], as_of=options.as_of
     )
-    edited_at = crud.figures_changed(session, slug=slug, as_of=options.as_of)
     return Widget(
         exchange=shown,
         options=options,
-        corrected=corrected,
+        corrected=history.corrected,
         parties=parties,
         now=now,
-        edited_at=edited_at,
+        edited_at=history.changed,
     )
 
 
@@ -421,10 +422,11 @@ def _sha256(source: str) -> str:
 
 @functools.cache
 def inline_assets() -> InlineAssets:
-    """Read once per process: they change only with a deploy."""
+    """Read and minified once per process (they change only with a deploy): a widget inlines
+    them in every answer, so their comments and indentation would be bytes of every article."""
     folder = PROJECT_ROOT / "templates" / "embed"
-    css = (folder / "widget.css").read_text(encoding="utf-8").strip()
-    js = (folder / "widget.js").read_text(encoding="utf-8").strip()
+    css = rcssmin.cssmin((folder / "widget.css").read_text(encoding="utf-8")).strip()
+    js = rjsmin.jsmin((folder / "widget.js").read_text(encoding="utf-8")).strip()
     return InlineAssets(Markup(css), Markup(js), _sha256(css), _sha256(js))
 
 

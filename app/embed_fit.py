@@ -2,7 +2,7 @@
 
 An iframe pasted without /embed.js, or whose host strips scripts, keeps the height its code
 gives. That height must hold the whole widget at every width from NARROWEST up (a phone's
-column, where text wraps most, and WIDEST, where a chart is tallest), so the widget's own page
+column, where text wraps most, and WIDEST, where bars sit side by side), so the widget's own page
 is read block by block and each block's lines estimated from its text, with character widths
 measured on the widest common sans-serif (DejaVu Sans) and rounded up. tests/browser/
 test_embed_hosts.py measures real widgets against it.
@@ -32,16 +32,20 @@ BLOCKS: dict[str, tuple[float, float, float, float, float]] = {
 COMPACT_FIGURE = (FONT, 0.64, 21.0, 26.0, 4.0)
 BAR = 14.0  # px: a party's bar with its margins
 CHART_MARGIN = 8.0
+# The plot's padding round its drawing (widget.css, .chart-plot): the dates below take a second
+# line in a container up to NARROW_CHART px wide.
+CHART_PADDING, NARROW_CHART_PADDING, NARROW_CHART = 46.0, 62.0, 420
 
 
 class _Blocks(HTMLParser):
-    """The text of each block of the widget's page, in order, and its chart's proportions."""
+    """The text of each block of the widget's page, in order, and its chart's height."""
 
     def __init__(self) -> None:
         super().__init__()
         self.blocks: list[tuple[str, str]] = []
         self.bars = 0
-        self.chart_ratio: float | None = None  # height / width of the chart's viewBox
+        self.chart_height: float | None = None  # the chart's drawing, in px at every width
+        self._in_chart = False
         self._open: list[tuple[str, str | None]] = []
         self._text: list[str] = []
 
@@ -49,9 +53,10 @@ class _Blocks(HTMLParser):
         classes = (dict(attrs).get("class") or "").split()
         if "st-bar" in classes:
             self.bars += 1
-        if "st-chart" in classes and (box := dict(attrs).get("viewbox")):
-            _, _, width, height = (float(part) for part in box.split())
-            self.chart_ratio = height / width
+        if "st-chart" in classes:
+            self._in_chart = True
+        if tag == "svg" and self._in_chart and self.chart_height is None:
+            self.chart_height = float(dict(attrs).get("height") or 0)  # fixed px, any width
         if tag in ("svg", "script", "style", "title") or "st-vh" in classes:
             self._open.append((tag, "skip"))
             return
@@ -99,8 +104,9 @@ def height_at(page: str, width: int, *, view: str) -> int:
         if name == "st-figure" and view == "compact":
             size, per_char, line, first, around = COMPACT_FIGURE
         total += around + first + line * (_lines(text, size, per_char, inner) - 1)
-    if parsed.chart_ratio is not None:
-        total += CHART_MARGIN + inner * parsed.chart_ratio
+    if parsed.chart_height is not None:
+        padding = NARROW_CHART_PADDING if inner <= NARROW_CHART else CHART_PADDING
+        total += CHART_MARGIN + padding + parsed.chart_height
     return math.ceil(total + SLACK)
 
 

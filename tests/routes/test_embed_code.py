@@ -71,7 +71,7 @@ def test_the_iframe_alone_is_shown_at_a_height_that_holds_the_widget(client: Tes
         heights[view] = int(str(frame["height"]))
     # The widget at 300 px (a chart at 640 px, as it grows with the width), with room to
     # spare; tests/browser/test_embed_hosts.py measures real widgets against such heights.
-    assert heights == {"bar": 327, "compact": 227, "chart": 462}
+    assert heights == {"bar": 327, "compact": 185, "chart": 533}
 
 
 @pytest.mark.usefixtures("three_days")
@@ -86,7 +86,7 @@ def test_oembed_html_is_the_text_with_the_hidden_iframe(client: TestClient) -> N
     frame = frame_of(code)
     assert frame.has_attr("hidden")
     assert str(frame["style"]).startswith("display:none;")
-    assert frame["height"] == str(answer["height"]) == "227"
+    assert frame["height"] == str(answer["height"]) == "185"
 
 
 def test_a_longer_title_and_more_parties_get_a_taller_first_height(

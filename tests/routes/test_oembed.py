@@ -68,7 +68,7 @@ def test_an_exchange_page_is_a_rich_embed(client: TestClient) -> None:
 @pytest.mark.usefixtures("exchange")
 def test_a_widget_address_keeps_its_options(client: TestClient) -> None:
     answer = oembed(client, f"{BASE}/embed/{SLUG}?view=compact&theme=dark&side=a&lang=uk")
-    assert (answer["width"], answer["height"]) == (600, 176)
+    assert (answer["width"], answer["height"]) == (600, 155)
     assert answer["thumbnail_url"] == (
         f"{BASE}/embed/{SLUG}.png?view=compact&side=a&theme=dark&lang=uk&w=600&h=315"
     )
