@@ -108,30 +108,36 @@ class Alternative:
     announcers: list[str]
 
 
+def disputed_figures(
+    stage: StagePublic, parties: Collection[str] | None = None
+) -> list[tuple[str, FigurePublic]]:
+    """(announcer, figures) of each claim in the stage that another contradicts, by the
+    tally's rule (what makes a stage disputed), in the order given; only for `parties` if set."""
+    given = [
+        (source.announcer or source.publisher, figure, source.speaks_for)
+        for source in stage.sources
+        for figure in source.figures
+        if parties is None or figure.received_by in parties
+    ]
+    claims = [
+        tally.Claim(speaks_for, tally.Figures(**figure.model_dump(exclude={"qualifier"})))
+        for _, figure, speaks_for in given
+    ]
+    return [given[index][:2] for index in tally.disputed_claims(claims)]
+
+
 def alternatives(stage: StagePublic, parties: Collection[str] | None = None) -> list[Alternative]:
-    """Where a stage's announcers disagree: per party and kind that received (only `parties`
-    if given), each different figure with who gave it, in the order first given. Empty where
-    they agree, so a confirmed or single-sourced stage shows nothing more."""
-    found: dict[tuple[str, str], dict[tuple[Any, ...], Alternative]] = {}
-    for source in stage.sources:
-        who = source.announcer or source.publisher
-        for figure in source.figures:
-            if parties is not None and figure.received_by not in parties:
-                continue
-            key = (figure.received_by, figure.kind)
-            said = (
-                figure.people,
-                figure.military,
-                figure.civilian,
-                figure.remains,
-                figure.qualifier,
-            )
-            given = found.setdefault(key, {}).setdefault(
-                said, Alternative(figure.received_by, figure, [])
-            )
-            if who not in given.announcers:
-                given.announcers.append(who)
-    return [alt for given in found.values() if len(given) > 1 for alt in given.values()]
+    """Where a stage's announcers contradict each other: each figure in question (only for
+    `parties` if given) with who gave it, in the order first given. Empty where they agree,
+    so a confirmed or single-sourced stage shows nothing more."""
+    found: dict[str, Alternative] = {}
+    for who, figure in disputed_figures(stage, parties):
+        given = found.setdefault(
+            figure.model_dump_json(), Alternative(figure.received_by, figure, [])
+        )
+        if who not in given.announcers:
+            given.announcers.append(who)
+    return list(found.values())
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import ImmutableMultiDict
 
-from app import crud, embed_fit, i18n, images, tally
+from app import citing, crud, embed_fit, i18n, images, tally
 from app.caching import Rendered
 from app.chart import PAGE, Chart, tally_chart
 from app.i18n import N_
@@ -193,20 +193,8 @@ def party_disputes(stages: Sequence[StagePublic], received_by: str) -> tuple[Sta
     with each announcer's figures once, as they gave them."""
     found = []
     for stage in stages:
-        given = [
-            (source.announcer or source.publisher, figures, source.speaks_for)
-            for source in stage.sources
-            for figures in source.figures
-            if figures.received_by == received_by
-        ]
-        claims = [
-            tally.Claim(speaks_for, tally.Figures(**figures.model_dump(exclude={"qualifier"})))
-            for _, figures, speaks_for in given
-        ]
-        disagreeing = tally.disputed_claims(claims)
         shown: dict[tuple[str, str], Claimed] = {}
-        for index in disagreeing:
-            announcer, figures, _ = given[index]
+        for announcer, figures in citing.disputed_figures(stage, {received_by}):
             shown.setdefault((announcer, figures.model_dump_json()), Claimed(announcer, figures))
         if shown:
             found.append(StageDispute(date=stage.date, claims=tuple(shown.values())))
