@@ -33,6 +33,7 @@ PAGES = {
     "exchange with remains": "/exchanges/2025-istanbul-2-bodies",
     "timeline": "/timeline",
     "timeline filtered": "/timeline?party=russia&status=confirmed",
+    "timeline disputed": "/timeline?status=disputed",  # who said what; a coalition's long name
     "feed": "/feed",
     "sign-in": "/login",
     "not found": "/exchanges/no-such-exchange",
