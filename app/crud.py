@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app import metrics, tally
@@ -321,13 +322,21 @@ def _spreads(
 
 
 def _exchange_publics(
-    session: Session, exchanges: Sequence[Exchange], *, as_of: dt.date | None = None
+    session: Session,
+    exchanges: Sequence[Exchange],
+    *,
+    as_of: dt.date | None = None,
+    parties: dict[int, list[_Listed]] | None = None,
+    stage_spans: dict[int, tuple[int, dt.date | None]] | None = None,
 ) -> list[ExchangePublic]:
+    """The exchanges with their tallies. `parties` (_parties_by_exchange) and `stage_spans`
+    (each exchange's count of counted stages up to `as_of`, and its first stage's date): where
+    the caller has read them already."""
     ids = [exchange.id for exchange in exchanges if exchange.id is not None]
     if not ids:
         return []
     sums = release_sums(session, exchange_ids=ids, as_of=as_of)
-    parties = _parties_by_exchange(session, ids)
+    parties = parties if parties is not None else _parties_by_exchange(session, ids)
     slugs = {party.id: party.slug for listed in parties.values() for party in listed}
     terms = _terms_by_exchange(session, ids, slugs)
     spreads = _spreads(session, ids, as_of)
@@ -337,14 +346,15 @@ def _exchange_publics(
             select(Conflict).where(col(Conflict.id).in_({e.conflict_id for e in exchanges}))
         )
     }
-    stage_spans = {
-        exchange_id: (count, first)
-        for exchange_id, count, first in session.execute(
-            select(col(Stage.exchange_id), func.count(col(Stage.id)), func.min(col(Stage.date)))
-            .where(col(Stage.exchange_id).in_(ids), _counted_until(as_of))
-            .group_by(col(Stage.exchange_id))
-        )
-    }
+    if stage_spans is None:
+        stage_spans = {
+            exchange_id: (count, first)
+            for exchange_id, count, first in session.execute(
+                select(col(Stage.exchange_id), func.count(col(Stage.id)), func.min(col(Stage.date)))
+                .where(col(Stage.exchange_id).in_(ids), _counted_until(as_of))
+                .group_by(col(Stage.exchange_id))
+            )
+        }
     metrics.count_tallies(len(ids))
     publics = []
     for exchange in exchanges:
@@ -428,26 +438,115 @@ def _side_public(key: str, party: _Listed, counted: tally.PartyTally) -> SidePub
     )
 
 
-def list_exchanges(session: Session, *, happening_first: bool = False) -> list[ExchangePublic]:
-    """Published exchanges, most recent activity first, each with its tally.
-
-    With `happening_first` (the dashboard), exchanges are grouped by status in HAPPENING_FIRST
-    order before that.
-    """
-    last_stage = (
+def _last_stage_on() -> Any:
+    return (
         select(func.max(Stage.date))
         .where(col(Stage.exchange_id) == Exchange.id, counted_stage())
         .scalar_subquery()
     )
+
+
+def _recent_first(*, happening_first: bool) -> list[Any]:
+    """Most recent activity first; with `happening_first` (the dashboard), grouped by status in
+    HAPPENING_FIRST order before that."""
     order: list[Any] = [
-        func.coalesce(last_stage, Exchange.agreed_on).desc().nulls_last(),
+        func.coalesce(_last_stage_on(), Exchange.agreed_on).desc().nulls_last(),
         col(Exchange.id).desc(),
     ]
     if happening_first:
         ranks = {status: rank for rank, status in enumerate(HAPPENING_FIRST)}
         order.insert(0, case(ranks, value=col(Exchange.status), else_=len(ranks)))
-    query = select(Exchange).where(visible_exchange()).order_by(*order)
+    return order
+
+
+def list_exchanges(session: Session, *, happening_first: bool = False) -> list[ExchangePublic]:
+    """Published exchanges, most recent activity first, each with its tally."""
+    query = (
+        select(Exchange)
+        .where(visible_exchange())
+        .order_by(*_recent_first(happening_first=happening_first))
+    )
     return _exchange_publics(session, session.scalars(query).all())
+
+
+@dataclass(frozen=True)
+class ExchangeTable:
+    """What the dashboard's table asks of the database: title search, sort and page."""
+
+    title_contains: str = ""
+    sort: str | None = None  # one of TABLE_SORTS; None: what is happening first
+    descending: bool = False
+    locale: str = "en"
+    offset: int = 0
+    limit: int = 50
+
+
+# A status sorts in the order an exchange moves through them.
+STATUS_ORDER = ("announced", "in_progress", "stalled", "completed")
+TABLE_SORTS = ("date", "title", "status", "stages")
+
+
+def _table_condition(table: ExchangeTable) -> ColumnElement[bool]:
+    """Published exchanges whose title, in either language, contains the words (case folded
+    on both databases: app/db.py gives SQLite a Unicode lower())."""
+    if not table.title_contains:
+        return visible_exchange()
+    words = table.title_contains.lower()
+    return and_(
+        visible_exchange(),
+        or_(
+            func.lower(Exchange.title).contains(words, autoescape=True),
+            func.lower(func.coalesce(Exchange.title_uk, "")).contains(words, autoescape=True),
+        ),
+    )
+
+
+def _table_sort_key(table: ExchangeTable) -> Any:
+    if table.sort == "date":  # the date the table shows: agreed, else its first stage
+        first_stage_on = (
+            select(func.min(Stage.date))
+            .where(col(Stage.exchange_id) == Exchange.id, counted_stage())
+            .scalar_subquery()
+        )
+        return func.coalesce(Exchange.agreed_on, first_stage_on)
+    if table.sort == "title":
+        if table.locale == "uk":
+            return func.lower(func.coalesce(func.nullif(Exchange.title_uk, ""), Exchange.title))
+        return func.lower(Exchange.title)
+    if table.sort == "status":
+        ranks = {status: rank for rank, status in enumerate(STATUS_ORDER)}
+        return case(ranks, value=col(Exchange.status), else_=len(ranks))
+    return (
+        select(func.count(col(Stage.id)))
+        .where(col(Stage.exchange_id) == Exchange.id, counted_stage())
+        .scalar_subquery()
+    )
+
+
+def exchange_table(session: Session, table: ExchangeTable) -> tuple[list[ExchangePublic], int]:
+    """One page of the dashboard's table, each exchange with its tally, and how many exchanges
+    match: sorted and cut in SQL, so only the page's exchanges are tallied, however many there
+    are. Ties keep what-is-happening-first order; an exchange without a date sorts as the
+    earliest."""
+    condition = _table_condition(table)
+    order = _recent_first(happening_first=True)
+    if table.sort is not None:
+        key = _table_sort_key(table)
+        order.insert(0, key.desc().nulls_last() if table.descending else key.asc().nulls_first())
+    query = (
+        select(Exchange, func.count().over())  # the count of all matching, on every row
+        .where(condition)
+        .order_by(*order)
+        .offset(table.offset)
+        .limit(table.limit)
+    )
+    rows = session.execute(query).all()
+    if rows:
+        return _exchange_publics(session, [row[0] for row in rows]), rows[0][1]
+    if table.offset == 0:
+        return [], 0
+    matching = session.scalar(select(func.count(col(Exchange.id))).where(condition)) or 0
+    return [], matching
 
 
 def get_exchange_row(
@@ -493,12 +592,22 @@ def get_exchange(
     bundled history was entered long after the swaps it records.
     """
     exchange = get_exchange_row(session, slug=slug, include_drafts=include_drafts)
-    if exchange is None:
+    if exchange is None or exchange.id is None:
         return None
-    [public] = _exchange_publics(session, [exchange], as_of=as_of)
     rows = _stage_rows(session, exchange)
-    # The stages' sources and the exchange's own in one read, as are the parties' slugs.
-    party_slugs = _party_slugs(session)
+    shown = [row.date for row in rows if as_of is None or row.date <= as_of]
+    parties = _parties_by_exchange(session, [exchange.id])
+    [public] = _exchange_publics(
+        session,
+        [exchange],
+        as_of=as_of,
+        parties=parties,
+        stage_spans={exchange.id: (len(shown), min(shown, default=None))},
+    )
+    # Every party a release, target or claim names is one of the exchange's (the schema's
+    # foreign keys say so), so their slugs are those just read; the stages' sources and the
+    # exchange's own are read together.
+    party_slugs = {party.id: party.slug for party in parties[exchange.id]}
     sources = _sources(
         session,
         or_(col(Source.stage_id).in_([row.id for row in rows]), _own_sources(exchange.id)),
@@ -711,19 +820,19 @@ def party_choices(session: Session) -> list[Party]:
     return list(session.scalars(query))
 
 
+def _stage_corrections(revision: Any, stage_ids: list[int]) -> ColumnElement[bool]:
+    return and_(
+        col(revision.entity) == "stage",
+        col(revision.is_correction).is_(True),
+        col(revision.entity_id).in_(stage_ids),
+    )
+
+
 def corrections(session: Session, *, stage_ids: list[int]) -> dict[int, list[Revision]]:
     """Corrections of published stages (decided when written), oldest first, by stage id."""
-    query = (
-        select(Revision)
-        .where(
-            col(Revision.entity) == "stage",
-            col(Revision.is_correction).is_(True),
-            col(Revision.entity_id).in_(stage_ids),
-        )
-        .order_by(col(Revision.at), col(Revision.id))
-    )
+    query = select(Revision).where(_stage_corrections(Revision, stage_ids))
     found: dict[int, list[Revision]] = defaultdict(list)
-    for revision in session.scalars(query):
+    for revision in session.scalars(query.order_by(col(Revision.at), col(Revision.id))):
         found[revision.entity_id].append(revision)
     return found
 
@@ -949,6 +1058,20 @@ def exchange_titles(session: Session, *, slugs: Iterable[str]) -> dict[str, str]
     return dict(session.execute(query).all())
 
 
+@dataclass(frozen=True)
+class ExchangeTitle:
+    title: str
+    title_uk: str | None
+
+
+def exchange_title_pairs(session: Session, *, slugs: Iterable[str]) -> dict[str, ExchangeTitle]:
+    """Exchange slug -> its titles in both languages, for pages that list stages."""
+    query = select(col(Exchange.slug), col(Exchange.title), col(Exchange.title_uk)).where(
+        col(Exchange.slug).in_(slugs)
+    )
+    return {slug: ExchangeTitle(title, uk) for slug, title, uk in session.execute(query)}
+
+
 def side_names(
     session: Session, *, slugs: Iterable[str] | None = None, locale: str = "en"
 ) -> dict[tuple[str, str], str]:
@@ -988,12 +1111,21 @@ SEED_ACTOR = "seed"  # who writes the bundled history (app/seed.py)
 class FigureHistory:
     corrected: bool  # a figure shown, or a target of the exchange, was corrected
     changed: dt.datetime | None  # when an editor last changed the figures or terms shown
+    # With `corrections`: each stage's corrections, oldest first, by stage id (as `corrections`).
+    stage_corrections: dict[int, list[Revision]] = field(default_factory=dict)
 
 
 def figure_history(
-    session: Session, *, slug: str, stage_ids: list[int], as_of: dt.date | None = None
+    session: Session,
+    *,
+    slug: str,
+    stage_ids: list[int],
+    as_of: dt.date | None = None,
+    corrections: bool = False,
 ) -> FigureHistory:
-    """What a widget says of its figures' history, in one statement over the revisions.
+    """What a widget says of its figures' history, in one statement over the revisions; with
+    `corrections`, the same statement also reads the stages' corrections (the exchange page's
+    notes), each row beside the history's two figures.
 
     `corrected`: whether a published figure of these stages, or a published target of the
     exchange, was corrected (decided when the revision was written): a correction note.
@@ -1004,7 +1136,7 @@ def figure_history(
     exchange_id = select(col(Exchange.id)).where(col(Exchange.slug) == slug).scalar_subquery()
     all_terms = select(col(Terms.id)).where(col(Terms.exchange_id) == exchange_id)
     is_exchange = and_(col(Revision.entity) == "exchange", col(Revision.entity_id) == exchange_id)
-    corrections = and_(
+    corrected = and_(
         col(Revision.is_correction).is_(True),
         or_(
             and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stage_ids)),
@@ -1027,12 +1159,30 @@ def figure_history(
             itself,
         ),
     )
-    query = select(
-        func.count(case((corrections, col(Revision.id)))),
-        func.max(case((changes, col(Revision.at)))),
-    ).where(or_(corrections, changes))
-    corrected, changed = session.execute(query).one()
-    return FigureHistory(corrected=bool(corrected), changed=changed)
+    summary = select(
+        func.count(case((corrected, col(Revision.id)))).label("corrected"),
+        func.max(case((changes, col(Revision.at)))).label("changed"),
+    ).where(or_(corrected, changes))
+    if not corrections:
+        found, changed = session.execute(summary).one()
+        return FigureHistory(corrected=bool(found), changed=changed)
+    # The summary's one row, joined to each correction of a stage (or to none: NULLs).
+    figures = summary.subquery()
+    listed = aliased(Revision)
+    query = (
+        select(figures.c.corrected, figures.c.changed, listed)
+        .select_from(figures)
+        .outerjoin(listed, _stage_corrections(listed, stage_ids))
+        .order_by(col(listed.at), col(listed.id))
+    )
+    by_stage: dict[int, list[Revision]] = defaultdict(list)
+    rows = session.execute(query).all()
+    for _, _, revision in rows:
+        if revision is not None:
+            by_stage[revision.entity_id].append(revision)
+    return FigureHistory(
+        corrected=bool(rows[0].corrected), changed=rows[0].changed, stage_corrections=by_stage
+    )
 
 
 def last_change(session: Session) -> dt.datetime | None:

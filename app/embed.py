@@ -354,10 +354,12 @@ def load_widget(
     slug: str,
     options: WidgetOptions,
     current: ExchangeDetail | None = None,
+    history: crud.FigureHistory | None = None,
 ) -> Widget | None:
     """The widget's data, or None for an exchange that is not published. Raises OptionError
     (naming `party`) when the options ask for a party the exchange does not have. `current`:
-    the published exchange, where the caller has just read it."""
+    the published exchange, where the caller has just read it, and `history` its stages'
+    (crud.figure_history), used unless the widget is pinned to a day."""
     current = current or crud.get_exchange(session, slug=slug)
     if current is None:
         return None
@@ -369,9 +371,9 @@ def load_widget(
         shown, today, parties = pinned, parties, shown_parties(pinned, options)
         if [p.signature for p in today] != [p.signature for p in parties]:
             now = today
-    history = crud.figure_history(
-        session, slug=slug, stage_ids=[stage.id for stage in shown.stages], as_of=options.as_of
-    )
+    if history is None or options.as_of is not None:
+        stage_ids = [stage.id for stage in shown.stages]
+        history = crud.figure_history(session, slug=slug, stage_ids=stage_ids, as_of=options.as_of)
     return Widget(
         exchange=shown,
         options=options,
@@ -757,10 +759,11 @@ def builder(
     locale: str,
     base_url: str,
     exchange: ExchangeDetail | None = None,
+    history: crud.FigureHistory | None = None,
 ) -> Builder | None:
     """The builder for an exchange page; the widget's language defaults to the page's. Parties
     ticked (`embed_party`) show those alone: with a side other than both, that is an error.
-    `exchange`: the published exchange the page has just read, not read again."""
+    `exchange` and `history`: what the page has just read, not read again (load_widget)."""
     chosen: dict[str, str] = {"lang": locale}
     errors: dict[str, OptionError] = {}
     for name in OPTION_NAMES:
@@ -784,11 +787,11 @@ def builder(
             chosen["party"] = ",".join(parties)
     options = WidgetOptions.from_query(chosen)
     try:
-        widget = load_widget(session, slug=slug, options=options, current=exchange)
+        widget = load_widget(session, slug=slug, options=options, current=exchange, history=history)
     except OptionError as error:  # a party this exchange does not have
         errors["party"] = error
         options = replace(options, parties=())
-        widget = load_widget(session, slug=slug, options=options, current=exchange)
+        widget = load_widget(session, slug=slug, options=options, current=exchange, history=history)
     if widget is None:  # unpublished since the page read it
         return None
     query = query_string(options.query())

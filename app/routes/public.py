@@ -29,18 +29,22 @@ def dashboard(request: Request, session: SessionDep) -> Response:
         query = home.TableQuery.from_query(params)
     except home.TableError as bad:
         error, query = bad, home.TableQuery()
-    exchanges = crud.list_exchanges(session, happening_first=True)
     localized = localized_in(locale)
     latest = timeline_page(session, TimelineFilters(), size=LATEST_STAGES).stages
     context = {
         "query": query,
         "error": error,
-        "table": home.table(exchanges, query, locale),
+        "table": home.table(session, query, locale),
         "shown_date": home.shown_date,
         "updated": crud.last_change(session),
         "totals": crud.totals(session),
         "latest": latest,
-        "titles": {exchange.slug: localized(exchange, "title") for exchange in exchanges},
+        "titles": {
+            slug: localized(titles, "title")
+            for slug, titles in crud.exchange_title_pairs(
+                session, slugs={stage.exchange for stage in latest}
+            ).items()
+        },
         "side_names": crud.side_names(
             session, slugs={stage.exchange for stage in latest}, locale=locale
         ),
@@ -64,6 +68,8 @@ def show_exchange(slug: str, request: Request, session: SessionDep, today: Today
     citation, citations = citing.cite_exchange(
         words, exchange, title=title, base_url=base_url, accessed=today
     )
+    stage_ids = [stage.id for stage in exchange.stages]
+    history = crud.figure_history(session, slug=slug, stage_ids=stage_ids, corrections=True)
     context = {
         "citation": citation,
         "citations": citations,
@@ -71,9 +77,7 @@ def show_exchange(slug: str, request: Request, session: SessionDep, today: Today
         "chart": cumulative_chart(exchange),
         "corrections": {
             stage_id: [revisions.Correction.of(revision) for revision in found]
-            for stage_id, found in crud.corrections(
-                session, stage_ids=[s.id for s in exchange.stages]
-            ).items()
+            for stage_id, found in history.stage_corrections.items()
         },
         "party_names": {party.slug: party for party in exchange.parties},
         "side_names": {side.key: side.name for side in exchange.sides},
@@ -86,6 +90,7 @@ def show_exchange(slug: str, request: Request, session: SessionDep, today: Today
             locale=locale,
             base_url=base_url,
             exchange=exchange,
+            history=history,
         ),
     }
     return render(request, "public/exchange.html", context)

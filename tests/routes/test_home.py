@@ -4,8 +4,12 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from prometheus_client import REGISTRY
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from app import sample_data
+from app.models import Exchange
 from tests.factories import make_exchange, name_parties_in_ukrainian, stage_data
 from tests.html import parse, text, texts
 
@@ -31,6 +35,10 @@ def three_exchanges(session: Session) -> None:
         status="completed",
     )
     make_exchange(session, slug="abu-dhabi", title="Abu Dhabi talks", agreed_on=dt.date(2025, 8, 1))
+
+
+def tallies_computed() -> float:
+    return REGISTRY.get_sample_value("swaptally_tally_computations_total") or 0.0
 
 
 def rows(client: TestClient, url: str, **headers: str) -> list[str]:
@@ -164,3 +172,21 @@ def test_htmx_gets_just_the_table_and_the_clean_address(
         "Easter exchange",
         "Istanbul: 1,000 for 1,000",
     ]
+
+
+def test_the_database_cuts_the_table_into_pages_and_only_a_page_is_tallied(
+    client: TestClient, engine: Engine, session: Session
+) -> None:
+    """Only the page's exchanges are tallied, so the home page costs the same with 26 exchanges
+    as with 2,000; sorted pages follow on from each other; a page past the last shows the last."""
+    sample_data.generate(engine, exchanges=120, stages=240)
+    tallied = tallies_computed()
+    pages = [rows(client, f"/?sort=title&order=desc&page={number}") for number in (1, 2, 3)]
+    assert tallies_computed() - tallied == 50 + 50 + 20
+    assert [len(page) for page in pages] == [50, 50, 20]
+    titles = session.exec(select(Exchange.slug, Exchange.title)).all()
+    by_title = [slug for slug, _ in sorted(titles, key=lambda row: row[1].lower(), reverse=True)]
+    assert [slug for page in pages for slug in page] == by_title
+    last = parse(client.get("/?sort=title&order=desc&page=9").text)
+    assert [row["id"].removeprefix("exchange-") for row in last.select("tbody tr")] == pages[2]
+    assert "Page 3 of 3" in text(last.select_one(".pager"))
