@@ -647,11 +647,12 @@ def embed_html(
 
 def embed_codes(templates: LocalizedTemplates, widget: Widget, *, base_url: str) -> EmbedCodes:
     url = widget_url(base_url, widget.exchange.slug, widget.options)
+    height = fitting_height(templates, widget)  # the widget drawn once for the three codes
     return EmbedCodes(
         widget=url,
-        script=embed_html(templates, widget, base_url=base_url),
-        iframe=embed_html(templates, widget, base_url=base_url, parts=("iframe",)),
-        image=embed_html(templates, widget, base_url=base_url, parts=("image",)),
+        script=embed_html(templates, widget, base_url=base_url, height=height),
+        iframe=embed_html(templates, widget, base_url=base_url, parts=("iframe",), height=height),
+        image=embed_html(templates, widget, base_url=base_url, parts=("image",), height=height),
         oembed=oembed_url(base_url, url),
     )
 

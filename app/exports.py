@@ -128,11 +128,25 @@ def json_cell(value: object) -> str:
 def stages_csv(stages: Iterable[StagePublic], exchanges: Mapping[str, ExchangeNames]) -> str:
     """`exchanges` names each stage's exchange (empty cells without it). Unknown counts stay
     empty; text cells are defused."""
+    return csv_header() + csv_rows(stages, exchanges)
+
+
+def csv_header() -> str:
+    return _csv_text([CSV_HEADER])
+
+
+def csv_rows(stages: Iterable[StagePublic], exchanges: Mapping[str, ExchangeNames]) -> str:
+    """The rows of `stages`, without the header: an export streamed a page at a time."""
+    return _csv_text(
+        row
+        for stage in stages
+        for row in _stage_rows(stage, exchanges.get(stage.exchange, ExchangeNames()))
+    )
+
+
+def _csv_text(rows: Iterable[list[str] | list[str | int]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for stage in stages:
-        writer.writerows(_stage_rows(stage, exchanges.get(stage.exchange, ExchangeNames())))
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()
 
 

@@ -1,16 +1,18 @@
 """The public JSON API, /api/v1: exchanges with their tallies, totals, the stage timeline, CSV."""
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterator, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import crud, exports
-from app.caching import CachedRoute
+from app.caching import CachedRoute, HttpCache, etag_matches
 from app.deps import QueryDay, SessionDep, TimelineFiltersDep
 from app.models import ExchangeDetail, ExchangePublic, StagePublic, TotalsPublic
 from app.timeline import MAX_PAGE_SIZE, PAGE_SIZE, TimelineFilters, timeline_page
@@ -26,22 +28,31 @@ class StagesPage(BaseModel):
     next: str | None
 
 
-def _all_stages(session: SessionDep, filters: TimelineFilters) -> list[StagePublic]:
-    stages: list[StagePublic] = []
-    while True:
-        page = timeline_page(session, filters, size=EXPORT_PAGE_SIZE)
-        stages += page.stages
-        if page.next is None:
-            return stages
-        filters = TimelineFilters(**{**vars(filters), "page": page.next})
+def _csv_pages(engine: Engine, filters: TimelineFilters) -> Iterator[str]:
+    """The CSV of every stage the filters find, a page of stages at a time, each exchange's
+    names read once: a worker holds one page, never the whole export (29 MB at 20,000
+    stages), and the first bytes leave at once. Its own session: the request's is closed once
+    the route returns, before the body is sent."""
+    yield exports.csv_header()
+    names: dict[str, exports.ExchangeNames] = {}
+    with Session(engine) as session:
+        while True:
+            page = timeline_page(session, filters, size=EXPORT_PAGE_SIZE)
+            new = {stage.exchange for stage in page.stages} - names.keys()
+            if new:
+                names |= exports.exchange_names(session, slugs=new)
+            yield exports.csv_rows(page.stages, names)
+            if page.next is None:
+                return
+            filters = TimelineFilters(**{**vars(filters), "page": page.next})
 
 
 def _csv(body: str, filename: str) -> Response:
-    return Response(
-        body,
-        media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return Response(body, media_type=CSV_MEDIA_TYPE, headers=_attachment(filename))
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 def _exchange_or_404(
@@ -109,9 +120,24 @@ def list_stages(
 
 
 @router.get("/stages.csv", response_class=Response)
-def stages_csv(session: SessionDep, filters: TimelineFiltersDep) -> Response:
+async def stages_csv(request: Request, filters: TimelineFiltersDep) -> Response:
     """Every published stage matching the filters as CSV, one row per release."""
-    return _csv(_stages_csv(session, _all_stages(session, filters)), "swaptally-stages.csv")
+    # Too large to keep rendered, so revalidated by what it is made of: the data revision
+    # (read before the stages, so never newer than they are), the address and the columns.
+    cache: HttpCache = request.app.state.http_cache
+    revision = await cache.revision.current()
+    made_of = f"{revision} {request.url} {exports.CSV_HEADER}".encode()
+    tag = f'"{hashlib.sha256(made_of).hexdigest()[:32]}"'
+    headers: dict[str, str] = {}
+    if revision is not None:  # else nothing may be cached (app/data_revision.py)
+        headers = {"etag": f"W/{tag}", "cache-control": cache.cache_control}  # weak: not bytes
+        if etag_matches(request.headers.get("if-none-match"), tag):
+            return Response(status_code=304, headers=headers)
+    return StreamingResponse(
+        _csv_pages(request.app.state.engine, filters),
+        media_type=CSV_MEDIA_TYPE,
+        headers=headers | _attachment("swaptally-stages.csv"),
+    )
 
 
 def _stages_csv(session: Session, stages: Sequence[StagePublic]) -> str:

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.main import create_app
+from app.routes import api
 from app.settings import Settings
 from tests.factories import SOURCE, add_stage, confirming_sources, make_exchange, stage_data
 
@@ -214,3 +215,21 @@ def test_empty_filters_are_documented_as_none(client: TestClient) -> None:
     assert {"type": "string", "maxLength": 0} in schemas["from"]["anyOf"]
     assert {"type": "string", "format": "date"} in schemas["from"]["anyOf"]
     assert "" in schemas["status"]["enum"]
+
+
+@pytest.mark.usefixtures("two_exchanges")
+def test_the_csv_export_streams_a_page_of_stages_at_a_time_and_says_the_same(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of two stages: one header, every stage once, each exchange named on each of its
+    rows (also on pages after the one that first read its names), as the whole export says."""
+    whole = client.get("/api/v1/stages.csv").text
+    monkeypatch.setattr(api, "EXPORT_PAGE_SIZE", 2)
+    with client.stream("GET", "/api/v1/stages.csv") as response:
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+        chunks = [chunk for chunk in response.iter_text() if chunk]
+    assert len(chunks) >= 3  # the header, then pages
+    assert "".join(chunks) == whole
+    rows = list(csv.DictReader(io.StringIO(whole)))
+    assert len({row["stage_id"] for row in rows}) == 4
+    assert all(row["exchange_title"] and row["conflict"] for row in rows)
