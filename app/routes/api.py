@@ -20,7 +20,7 @@ from app.timeline import MAX_PAGE_SIZE, PAGE_SIZE, TimelineFilters, timeline_pag
 # Answers depend only on the data and the URL: cached per data revision, with ETag and 304.
 router = APIRouter(prefix="/api/v1", tags=["public"], route_class=CachedRoute)
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-EXPORT_PAGE_SIZE = 1000
+EXPORT_PAGE_SIZE = 250
 
 
 class StagesPage(BaseModel):
