@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -592,9 +592,16 @@ def get_exchange(
     bundled history was entered long after the swaps it records.
     """
     exchange = get_exchange_row(session, slug=slug, include_drafts=include_drafts)
-    if exchange is None or exchange.id is None:
+    if exchange is None:
         return None
-    rows = _stage_rows(session, exchange)
+    return _exchange_detail(session, exchange, _stage_rows(session, exchange), as_of=as_of)
+
+
+def _exchange_detail(
+    session: Session, exchange: Exchange, rows: Sequence[Stage], *, as_of: dt.date | None
+) -> ExchangeDetail:
+    """The exchange with its tally, sources and `rows` (its counted stages, oldest first)."""
+    assert exchange.id is not None
     shown = [row.date for row in rows if as_of is None or row.date <= as_of]
     parties = _parties_by_exchange(session, [exchange.id])
     [public] = _exchange_publics(
@@ -621,7 +628,7 @@ def get_exchange(
         listed={exchange.id: [party.slug for party in public.parties]},
         sources=sources,
     )
-    own = [source for _, source in sources.get(("exchange", exchange.id or 0), [])]
+    own = [source for _, source in sources.get(("exchange", exchange.id), [])]
     return ExchangeDetail.model_validate(
         public,
         update={
@@ -629,6 +636,52 @@ def get_exchange(
             "stages": [s for s in stages if as_of is None or s.date <= as_of],
         },
     )
+
+
+@dataclass(frozen=True)
+class ExchangePage:
+    exchange: ExchangeDetail
+    history: "FigureHistory"  # with each stage's corrections
+
+
+def exchange_page(session: Session, *, slug: str) -> ExchangePage | None:
+    """A published exchange as its page shows it: what get_exchange reads, with the history of
+    its figures and each stage's corrections (what figure_history(corrections=True) says), in
+    no more statements than get_exchange: the history rides on the exchange's row, the
+    corrections on its stages' rows."""
+    if not SLUG_PATTERN.fullmatch(slug):
+        return None
+    counted = (
+        select(col(Stage.id))
+        .where(col(Stage.exchange_id) == Exchange.id, counted_stage())
+        .correlate(Exchange)
+    )
+    corrected, changes = _history(col(Exchange.id), counted, as_of=None)
+    query = select(
+        Exchange,
+        select(func.count(col(Revision.id))).where(corrected).scalar_subquery(),
+        select(func.max(col(Revision.at))).where(changes).scalar_subquery(),
+    ).where(col(Exchange.slug) == slug, visible_exchange())
+    found = session.execute(query).one_or_none()
+    if found is None:
+        return None
+    exchange, corrections_count, changed = found
+    corrections = aliased(Revision)
+    stage_rows = (
+        select(Stage, corrections)
+        .outerjoin(corrections, _stage_corrections(corrections, col(Stage.id)))
+        .where(col(Stage.exchange_id) == exchange.id, counted_stage())
+        .order_by(col(Stage.date), col(Stage.id), col(corrections.at), col(corrections.id))
+    )
+    rows: list[Stage] = []
+    by_stage: dict[int, list[Revision]] = defaultdict(list)
+    for stage, correction in session.execute(stage_rows):
+        if not rows or rows[-1] is not stage:
+            rows.append(stage)
+        if correction is not None:
+            by_stage[correction.entity_id].append(correction)
+    history = FigureHistory(bool(corrections_count), changed, stage_corrections=by_stage)
+    return ExchangePage(_exchange_detail(session, exchange, rows, as_of=None), history)
 
 
 def get_exchange_as_of(session: Session, *, slug: str, as_of: dt.date) -> ExchangeDetail | None:
@@ -820,12 +873,14 @@ def party_choices(session: Session) -> list[Party]:
     return list(session.scalars(query))
 
 
-def _stage_corrections(revision: Any, stage_ids: list[int]) -> ColumnElement[bool]:
-    return and_(
-        col(revision.entity) == "stage",
-        col(revision.is_correction).is_(True),
-        col(revision.entity_id).in_(stage_ids),
+def _stage_corrections(revision: Any, stage: list[int] | Any) -> ColumnElement[bool]:
+    """Corrections of these stages (a list of ids), or of the stage in a column."""
+    of_stage = (
+        col(revision.entity_id).in_(stage)
+        if isinstance(stage, list)
+        else col(revision.entity_id) == stage
     )
+    return and_(col(revision.entity) == "stage", col(revision.is_correction).is_(True), of_stage)
 
 
 def corrections(session: Session, *, stage_ids: list[int]) -> dict[int, list[Revision]]:
@@ -1111,40 +1166,28 @@ SEED_ACTOR = "seed"  # who writes the bundled history (app/seed.py)
 class FigureHistory:
     corrected: bool  # a figure shown, or a target of the exchange, was corrected
     changed: dt.datetime | None  # when an editor last changed the figures or terms shown
-    # With `corrections`: each stage's corrections, oldest first, by stage id (as `corrections`).
+    # On the exchange page: each stage's corrections, oldest first, by stage id (`corrections`).
     stage_corrections: dict[int, list[Revision]] = field(default_factory=dict)
 
 
-def figure_history(
-    session: Session,
-    *,
-    slug: str,
-    stage_ids: list[int],
-    as_of: dt.date | None = None,
-    corrections: bool = False,
-) -> FigureHistory:
-    """What a widget says of its figures' history, in one statement over the revisions; with
-    `corrections`, the same statement also reads the stages' corrections (the exchange page's
-    notes), each row beside the history's two figures.
-
-    `corrected`: whether a published figure of these stages, or a published target of the
-    exchange, was corrected (decided when the revision was written): a correction note.
-    `changed`: its latest revision (a stage's, with `as_of` only of stages dated up to then; a
-    terms version's; the exchange's own). The seed's own creations are not changes: the bundled
-    history was entered long after it happened, so its figures date from its sources
-    (app/embed.py)."""
-    exchange_id = select(col(Exchange.id)).where(col(Exchange.slug) == slug).scalar_subquery()
+def _history(
+    exchange_id: Any, shown: list[int] | Select[Any], *, as_of: dt.date | None
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The revisions that make a correction note (of the `shown` stages, the exchange and its
+    terms), and those that are changes (figure_history says which). `exchange_id` may be the
+    column of an enclosing query on the exchange: each subquery here correlates to it."""
     all_terms = select(col(Terms.id)).where(col(Terms.exchange_id) == exchange_id)
+    all_terms = all_terms.correlate(Exchange)
     is_exchange = and_(col(Revision.entity) == "exchange", col(Revision.entity_id) == exchange_id)
     corrected = and_(
         col(Revision.is_correction).is_(True),
         or_(
-            and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(stage_ids)),
+            and_(col(Revision.entity) == "stage", col(Revision.entity_id).in_(shown)),
             is_exchange,
             and_(col(Revision.entity) == "terms", col(Revision.entity_id).in_(all_terms)),
         ),
     )
-    stages = select(col(Stage.id)).where(col(Stage.exchange_id) == exchange_id)
+    stages = select(col(Stage.id)).where(col(Stage.exchange_id) == exchange_id).correlate(Exchange)
     terms, itself = all_terms, is_exchange
     if as_of is not None:  # what the pinned widget shows: its stages, the terms then in force
         stages = stages.where(col(Stage.date) <= as_of)
@@ -1159,30 +1202,28 @@ def figure_history(
             itself,
         ),
     )
-    summary = select(
-        func.count(case((corrected, col(Revision.id)))).label("corrected"),
-        func.max(case((changes, col(Revision.at)))).label("changed"),
+    return corrected, changes
+
+
+def figure_history(
+    session: Session, *, slug: str, stage_ids: list[int], as_of: dt.date | None = None
+) -> FigureHistory:
+    """What a widget says of its figures' history, in one statement over the revisions.
+
+    `corrected`: whether a published figure of these stages, or a published target of the
+    exchange, was corrected (decided when the revision was written): a correction note.
+    `changed`: its latest revision (a stage's, with `as_of` only of stages dated up to then; a
+    terms version's; the exchange's own). The seed's own creations are not changes: the bundled
+    history was entered long after it happened, so its figures date from its sources
+    (app/embed.py). The exchange page reads the same with its exchange (exchange_page)."""
+    exchange_id = select(col(Exchange.id)).where(col(Exchange.slug) == slug).scalar_subquery()
+    corrected, changes = _history(exchange_id, stage_ids, as_of=as_of)
+    query = select(
+        func.count(case((corrected, col(Revision.id)))),
+        func.max(case((changes, col(Revision.at)))),
     ).where(or_(corrected, changes))
-    if not corrections:
-        found, changed = session.execute(summary).one()
-        return FigureHistory(corrected=bool(found), changed=changed)
-    # The summary's one row, joined to each correction of a stage (or to none: NULLs).
-    figures = summary.subquery()
-    listed = aliased(Revision)
-    query = (
-        select(figures.c.corrected, figures.c.changed, listed)
-        .select_from(figures)
-        .outerjoin(listed, _stage_corrections(listed, stage_ids))
-        .order_by(col(listed.at), col(listed.id))
-    )
-    by_stage: dict[int, list[Revision]] = defaultdict(list)
-    rows = session.execute(query).all()
-    for _, _, revision in rows:
-        if revision is not None:
-            by_stage[revision.entity_id].append(revision)
-    return FigureHistory(
-        corrected=bool(rows[0].corrected), changed=rows[0].changed, stage_corrections=by_stage
-    )
+    found, changed = session.execute(query).one()
+    return FigureHistory(corrected=bool(found), changed=changed)
 
 
 def last_change(session: Session) -> dt.datetime | None:

@@ -190,3 +190,58 @@ def test_sql_tally_and_editor_preview_agree(
         previewed = tally.with_stage(previewed, counts)
     assert from_sql == previewed
     assert tally.side_tally(from_sql).undisclosed is undisclosed
+
+
+def _revision(entity: str, entity_id: int, *, day: int, correction: bool) -> Revision:
+    return Revision(
+        entity=entity,
+        entity_id=entity_id,
+        action="update",
+        actor="editor@example.org",
+        at=dt.datetime(2025, 6, day, 9, 30, tzinfo=dt.UTC),
+        reason=f"Revised on day {day}",
+        is_correction=correction,
+    )
+
+
+def test_the_exchange_page_reads_the_history_the_widget_reads_and_only_its_own(
+    session: Session,
+) -> None:
+    """exchange_page reads the figures' history on the exchange's row and the corrections on
+    its stages' rows: the same as figure_history and corrections, never another exchange's."""
+    first = make_exchange(session, stage_data(a=(270, 120)), slug="first", title="First")
+    add_stage(session, first, stage_data(a=(307, 0), date=dt.date(2025, 5, 24)))
+    second = make_exchange(session, stage_data(a=(90, 0)), slug="second", title="Second")
+    make_exchange(session, stage_data(a=(10, 0)), slug="quiet", title="Quiet")
+    stage_ids = {
+        slug: [stage.id for stage in crud.get_exchange(session, slug=slug).stages]  # type: ignore[union-attr]
+        for slug in ("first", "second", "quiet")
+    }
+    session.add_all(
+        [
+            _revision("stage", stage_ids["first"][1], day=3, correction=True),
+            _revision("stage", stage_ids["first"][1], day=2, correction=True),
+            _revision("stage", stage_ids["first"][0], day=4, correction=False),
+            _revision("exchange", second.id or 0, day=9, correction=True),
+        ]
+    )
+    session.commit()
+    for slug in ("first", "second", "quiet"):
+        page = crud.exchange_page(session, slug=slug)
+        assert page is not None
+        assert page.exchange == crud.get_exchange(session, slug=slug)
+        widget = crud.figure_history(session, slug=slug, stage_ids=stage_ids[slug])
+        assert (page.history.corrected, page.history.changed) == (
+            widget.corrected,
+            widget.changed,
+        )
+        corrections = crud.corrections(session, stage_ids=stage_ids[slug])
+        assert page.history.stage_corrections == corrections
+    first_page = crud.exchange_page(session, slug="first")
+    assert first_page is not None
+    reasons = [r.reason for r in first_page.history.stage_corrections[stage_ids["first"][1]]]
+    assert reasons == ["Revised on day 2", "Revised on day 3"]  # oldest first
+    quiet_page = crud.exchange_page(session, slug="quiet")
+    assert quiet_page is not None
+    assert not quiet_page.history.corrected  # other exchanges' corrections are theirs
+    assert crud.exchange_page(session, slug="no-such") is None

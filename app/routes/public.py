@@ -57,9 +57,10 @@ def dashboard(request: Request, session: SessionDep) -> Response:
 
 @router.get("/exchanges/{slug}")
 def show_exchange(slug: str, request: Request, session: SessionDep, today: TodayDep) -> Response:
-    exchange = crud.get_exchange(session, slug=slug)
-    if exchange is None:
+    found = crud.exchange_page(session, slug=slug)
+    if found is None:
         raise HTTPException(status_code=404, detail=f"No exchange with slug {slug!r}")
+    exchange, history = found.exchange, found.history
     base_url = request.app.state.settings.base_url.rstrip("/")
     locale = i18n.negotiate(request)[0]
     wording = request.app.state.templates[locale].env.globals["wording"]
@@ -68,8 +69,6 @@ def show_exchange(slug: str, request: Request, session: SessionDep, today: Today
     citation, citations = citing.cite_exchange(
         words, exchange, title=title, base_url=base_url, accessed=today
     )
-    stage_ids = [stage.id for stage in exchange.stages]
-    history = crud.figure_history(session, slug=slug, stage_ids=stage_ids, corrections=True)
     context = {
         "citation": citation,
         "citations": citations,
