@@ -9,6 +9,7 @@ that second plus one widget poll. The ETag is a hash of the body: it survives ed
 exchanges and changes with a deploy that changes the markup.
 """
 
+import asyncio
 import hashlib
 import threading
 import time
@@ -139,6 +140,7 @@ class HttpCache:
         # A writer sees its own change at once; other processes within `hold`.
         event.listen(engine, "commit", lambda _connection: self.revision.forget())
         self.renders = RenderCache()
+        self._rendering: dict[Hashable, asyncio.Future[Rendered | None]] = {}
         self.cache_control = (
             f"public, max-age={settings.cache_max_age}, "
             f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
@@ -159,13 +161,40 @@ class HttpCache:
         rendered = None if revision is None else self.renders.get(key, revision)
         metrics.count_cache("http", hit=rendered is not None)
         if rendered is None:
-            produced = await render()
+            produced = await (
+                render() if revision is None else self._render_once(key, revision, render)
+            )
             if isinstance(produced, Response):
                 return produced
             rendered = produced
             if revision is not None:
                 self.renders.put(key, revision, rendered)
         return self.answer(request, rendered)
+
+    async def _render_once(
+        self, key: Hashable, revision: int, render: Callable[[], Awaitable[Rendered | Response]]
+    ) -> Rendered | Response:
+        """One render per key and revision at a time: requests that come while it runs wait
+        for its body instead of rendering it again (after an edit, a hot page would otherwise
+        be rendered by every request in flight). An error, or an answer not to keep, is each
+        request's own: the waiting ones then render for themselves."""
+        flight = (key, revision)
+        pending = self._rendering.get(flight)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            return shared if shared is not None else await render()
+        future: asyncio.Future[Rendered | None] = asyncio.get_running_loop().create_future()
+        self._rendering[flight] = future
+        try:
+            produced = await render()
+        except BaseException:
+            future.set_result(None)
+            raise
+        else:
+            future.set_result(produced if isinstance(produced, Rendered) else None)
+            return produced
+        finally:
+            del self._rendering[flight]
 
     def answer(self, request: Request, rendered: Rendered) -> Response:
         """200 with the body, or 304 when the client holds it already; both with ETag and
