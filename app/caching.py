@@ -140,6 +140,8 @@ class HttpCache:
         # A writer sees its own change at once; other processes within `hold`.
         event.listen(engine, "commit", lambda _connection: self.revision.forget())
         self.renders = RenderCache()
+        # Readers' pages apart: a crawl of timeline searches must not push hot widgets out.
+        self.pages = RenderCache()
         self._rendering: dict[Hashable, asyncio.Future[Rendered | None]] = {}
         self.cache_control = (
             f"public, max-age={settings.cache_max_age}, "
@@ -151,14 +153,18 @@ class HttpCache:
         request: Request,
         key: Hashable,
         render: Callable[[], Awaitable[Rendered | Response]],
+        *,
+        store: RenderCache | None = None,
     ) -> Response:
         """The cached body for `key` if it was rendered at the current revision, else `render()`'s.
 
         `render` may return a Response instead (an error, or anything not to keep): it is sent
-        as it is. Exceptions from it propagate (404s and 422s become error answers).
+        as it is. Exceptions from it propagate (404s and 422s become error answers). Bodies are
+        kept in `store`, by default `renders`.
         """
+        store = self.renders if store is None else store
         revision = await self.revision.current()
-        rendered = None if revision is None else self.renders.get(key, revision)
+        rendered = None if revision is None else store.get(key, revision)
         metrics.count_cache("http", hit=rendered is not None)
         if rendered is None:
             produced = await (
@@ -168,7 +174,7 @@ class HttpCache:
                 return produced
             rendered = produced
             if revision is not None:
-                self.renders.put(key, revision, rendered)
+                store.put(key, revision, rendered)
         return self.answer(request, rendered)
 
     async def _render_once(
@@ -293,7 +299,7 @@ class CachedPageRoute(APIRoute):
             async def render() -> Rendered | Response:
                 return rendered_from(_without_language_cookie(await not_stored(request)))
 
-            response = await cache.respond(request, page_key(request), render)
+            response = await cache.respond(request, page_key(request), render, store=cache.pages)
             shared = response.headers.get("cache-control", "").startswith("public")
             if templating.remember_language(request, response) and shared:
                 response.headers["cache-control"] = THIS_BROWSER_ONLY

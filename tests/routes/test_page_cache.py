@@ -28,7 +28,8 @@ def app_session(client: TestClient) -> Session:
 
 def renders(client: TestClient) -> int:
     cache: HttpCache = client.app.state.http_cache  # type: ignore[attr-defined]
-    return len(cache.renders)
+    assert len(cache.renders) == 0  # pages are kept apart from widgets and the API
+    return len(cache.pages)
 
 
 def language(response: object) -> str:
