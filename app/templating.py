@@ -100,19 +100,34 @@ def render(
 
     A history restore asks for the whole page even though it comes from htmx.
     """
-    locale, chosen = i18n.negotiate(request)
+    locale, _ = i18n.negotiate(request)
     templates: LocalizedTemplates = request.app.state.templates
-    wants_fragment = (
-        fragment is not None
-        and request.headers.get("HX-Request") == "true"
+    name = fragment if fragment is not None and wants_fragment(request) else page
+    response = templates[locale].TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Vary"] = VARY
+    response.headers["Content-Language"] = locale
+    remember_language(request, response)
+    return response
+
+
+# The request headers a page's answer depends on besides its address (and each page's Vary).
+HTMX_HEADERS = ("HX-Request", "HX-History-Restore-Request")  # a history restore wants the page
+VARY = ", ".join((*HTMX_HEADERS, "Accept-Language", "Cookie"))
+
+
+def wants_fragment(request: Request) -> bool:
+    """Whether an htmx request asks for the partial alone (a history restore wants the page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
-    name = fragment if wants_fragment and fragment else page
-    response = templates[locale].TemplateResponse(request, name, context, status_code=status_code)
-    response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
-    response.headers["Content-Language"] = locale
-    if chosen:
-        response.set_cookie(
-            i18n.LANG_COOKIE, locale, max_age=i18n.LANG_COOKIE_MAX_AGE, samesite="lax"
-        )
-    return response
+
+
+def remember_language(request: Request, response: Response) -> bool:
+    """Set the language cookie when `?lang=` chose another language than the cookie holds;
+    whether it did (a response that sets it is for this browser only: app/caching.py)."""
+    locale, chosen = i18n.negotiate(request)
+    if not chosen or request.cookies.get(i18n.LANG_COOKIE) == locale:
+        return False
+    response.set_cookie(i18n.LANG_COOKIE, locale, max_age=i18n.LANG_COOKIE_MAX_AGE, samesite="lax")
+    return True

@@ -1,6 +1,7 @@
 """Caching: the data revision moves with every write, on both databases and through migrations;
 ETags, 304s and Cache-Control; two app processes on one database never keep a stale tally."""
 
+import asyncio
 import datetime as dt
 import itertools
 from collections.abc import Iterator
@@ -10,6 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text, update
 from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
 
 from app import data_revision, sample_data, writes
 from app.caching import REVISION_HOLD_SECONDS, HttpCache, RenderCache, Rendered, etag_matches
@@ -315,3 +318,33 @@ def test_missing_counter_row_disables_the_cache(
     assert client.get(WIDGET).status_code == 200
     cache: HttpCache = client.app.state.http_cache  # type: ignore[attr-defined]
     assert len(cache.renders) == 0
+
+
+def test_requests_in_flight_wait_for_one_render(settings: Settings, engine: Engine) -> None:
+    """After an edit, a hot page is rendered once, not by every request that comes meanwhile;
+    an answer not to keep (an error page) is rendered by each."""
+    cache = HttpCache(engine, settings)
+    calls = {"kept": 0, "not kept": 0}
+
+    def request() -> Request:
+        return Request({"type": "http", "method": "GET", "headers": [], "query_string": b""})
+
+    async def kept() -> Rendered | Response:
+        calls["kept"] += 1
+        await asyncio.sleep(0.05)
+        return Rendered.of(b"page", "text/html")
+
+    async def not_kept() -> Rendered | Response:
+        calls["not kept"] += 1
+        await asyncio.sleep(0.05)
+        return Response(b"gone", status_code=404)
+
+    async def many() -> list[Response]:
+        answers = [cache.respond(request(), "page", kept) for _ in range(5)]
+        answers += [cache.respond(request(), "gone", not_kept) for _ in range(3)]
+        return await asyncio.gather(*answers)
+
+    answers = asyncio.run(many())
+    assert [answer.status_code for answer in answers] == [200] * 5 + [404] * 3
+    assert {answer.body for answer in answers[:5]} == {b"page"}
+    assert calls == {"kept": 1, "not kept": 3}

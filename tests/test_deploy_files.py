@@ -121,5 +121,8 @@ def test_the_app_believes_forwarded_headers_from_nginx_alone() -> None:
     assert spec["services"]["app"]["environment"]["FORWARDED_ALLOW_IPS"] == proxy_address
     nginx = (PROJECT_ROOT / "deploy/nginx.conf").read_text(encoding="utf-8")
     assert "$proxy_add_x_forwarded_for" not in nginx  # a client's own header is never passed on
-    assert nginx.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2
-    assert nginx.count("proxy_set_header X-Real-IP $remote_addr;") == 2
+    # The server, and each location that sets headers of its own (it inherits none of the
+    # server's): embeds and the readers' pages.
+    assert nginx.count("proxy_set_header X-Forwarded-For $remote_addr;") == 3
+    assert nginx.count("proxy_set_header X-Real-IP $remote_addr;") == 3
+    assert nginx.count("proxy_set_header Host $host;") == 3

@@ -8,13 +8,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from app import citing, crud, embed, home, i18n, revisions
+from app.caching import CachedPageRoute
 from app.chart import cumulative_chart
 from app.deps import SessionDep, TodayDep
 from app.models import STAGE_STATUSES
 from app.templating import localized_in, query_url, render
 from app.timeline import FilterError, TimelineFilters, count_stages, timeline_page
 
-router = APIRouter(default_response_class=HTMLResponse)
+router = APIRouter(default_response_class=HTMLResponse, route_class=CachedPageRoute)
 LATEST_STAGES = 6
 
 

@@ -25,7 +25,10 @@ def test_dashboard_shows_each_side_against_its_target(client: TestClient, sessio
     make_exchange(session, stage_data(a=(270, 120), b=(270, None)))
     response = client.get("/")
     assert response.status_code == 200
-    assert response.headers["vary"] == "HX-Request, Accept-Language, Cookie"
+    assert (
+        response.headers["vary"]
+        == "HX-Request, HX-History-Restore-Request, Accept-Language, Cookie"
+    )
     page = parse(response.text)
     row = page.select_one("tr#exchange-istanbul-1000-for-1000")
     assert row is not None
