@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.http_cache = HttpCache(app.state.engine, settings)
     app.state.session_signer = Signer(settings.signing_secret(), salt="swaptally.session")
+    # The cached widget is what front pages load: its route is tried before any other.
+    app.router.routes.insert(0, embed.widget_route)
     # Browser libraries come from npm (package.json); `make` installs them under node_modules.
     app.mount(
         "/static/vendor/htmx",

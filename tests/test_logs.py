@@ -2,20 +2,24 @@
 unhandled error logged with the id that its 500 page shows; and no password in any of it."""
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app import logs
 from app.main import create_app
 from app.models import User
 from app.settings import Settings
 from tests.editing import PASSWORD, csrf_token, make_user, sign_in
+from tests.factories import make_exchange
 from tests.html import parse, text
 
 SECRET_KEY = "s3cret-signing-key-never-shown"
@@ -176,3 +180,61 @@ def test_database_errors_do_not_carry_their_parameters(session: Session) -> None
     message = str(duplicate.value)
     assert "INSERT INTO" in message
     assert "argon2-hash-never-logged" not in message  # (PostgreSQL names the duplicate key)
+
+
+def test_an_access_line_is_what_python_json_logger_writes_for_its_record() -> None:
+    """`log_access` makes its record and line the cheap way: both must stay what
+    `Logger.info(..., extra=...)` and python-json-logger make of the same request."""
+    formatter = logs.json_formatter()
+    fields = {"method": "GET", "path": '/embed/a"b\\ü', "status": 304}
+    usual = logging.getLogger(logs.ACCESS_LOGGER).makeRecord(
+        logs.ACCESS_LOGGER, logging.INFO, "x.py", 1, logs.ACCESS_MESSAGE,
+        tuple(fields.values()), None, extra={**fields, "duration_ms": 0.3},
+    )  # fmt: skip
+    cheap = logs.AccessRecord("GET", '/embed/a"b\\ü', 304, 0.3)
+    assert cheap.created - usual.created < 1
+    cheap.created, cheap.msecs = usual.created, usual.msecs
+    for record in (usual, cheap):
+        record.request_id = "abc"  # as the handler's filter sets it
+    assert formatter.format(cheap) == JsonFormatter.format(formatter, usual)
+    assert (cheap.getMessage(), cheap.levelname, cheap.process) == (
+        'GET /embed/a"b\\ü 304',
+        "INFO",
+        usual.process,
+    )
+    assert (cheap.thread, cheap.threadName, cheap.processName) == (
+        usual.thread, usual.threadName, usual.processName
+    )  # fmt: skip
+
+
+def test_a_cached_widget_has_its_access_line(
+    client: TestClient, session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_exchange(session)
+    capsys.readouterr()
+    first = client.get("/embed/istanbul-1000-for-1000")  # rendered
+    again = client.get("/embed/istanbul-1000-for-1000")  # answered from the cache
+    revalidated = client.get(
+        "/embed/istanbul-1000-for-1000", headers={"If-None-Match": first.headers["etag"]}
+    )
+    lines = [line for line in records(capsys.readouterr().err) if line["logger"] != "sqlalchemy"]
+    assert [(line["logger"], line["status"]) for line in lines] == [
+        ("swaptally.access", 200),
+        ("swaptally.access", 200),
+        ("swaptally.access", 304),
+    ]
+    assert [line["request_id"] for line in lines] == [
+        response.headers["x-request-id"] for response in (first, again, revalidated)
+    ]
+    assert {line["message"] for line in lines[:2]} == {"GET /embed/istanbul-1000-for-1000 200"}
+
+
+def test_the_access_log_keeps_its_level(
+    client: TestClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs.access_log, "level", logging.WARNING)
+    monkeypatch.setattr(logs.access_log.manager, "_disable", 0)
+    logs.access_log.manager._clear_cache()
+    capsys.readouterr()
+    assert client.get("/healthz").status_code == 200
+    assert records(capsys.readouterr().err) == []

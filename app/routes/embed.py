@@ -13,11 +13,13 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.datastructures import State
+from starlette.datastructures import QueryParams, State
 from starlette.responses import Response
+from starlette.routing import Route, request_response
+from starlette.types import Receive, Scope, Send
 
-from app import embed, images
-from app.caching import HttpCache, Rendered
+from app import embed, images, metrics
+from app.caching import HttpCache, Rendered, etag_matches
 from app.embed import ImageOptions, OptionError, WidgetOptions
 from app.models import SLUG_PATTERN
 from app.settings import PROJECT_ROOT
@@ -112,10 +114,7 @@ def _render_widget(
 async def widget(request: Request) -> Response:
     """The tally widget for an iframe: standalone, sizes itself, stays live (README, "Embedding").
     An exchange that is not published, or an option it cannot use, gets a small widget saying
-    so (404, 422), sized like any other.
-
-    A plain Starlette route: FastAPI's parameter handling would cost the cached widget a third of
-    its speed, and a page has no place in the API's docs anyway.
+    so (404, 422), sized like any other. `Widget` answers what the cache holds before this.
     """
     slug: str = request.path_params["slug"]
     params = request.query_params
@@ -132,7 +131,86 @@ async def widget(request: Request) -> Response:
     return await _cache(request).respond(request, ("widget", slug, options), render)
 
 
-router.add_route("/embed/{slug:slug}", widget, methods=["GET"], include_in_schema=False)
+@functools.lru_cache(maxsize=256)
+def _cached_options(query_string: bytes) -> WidgetOptions | None:
+    """The options of a query string, None when one is bad (`widget` answers that)."""
+    try:
+        return WidgetOptions.from_query(QueryParams(query_string))
+    except OptionError:
+        return None
+
+
+def _if_none_match(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            return str(value.decode("latin-1"))
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class _RawAnswers:
+    """A cached widget's 200 and 304 as ASGI headers, made once by `HttpCache.answer` itself."""
+
+    rendered: Rendered
+    cache: HttpCache
+    ok: list[tuple[bytes, bytes]]
+    not_modified: list[tuple[bytes, bytes]]
+
+
+class Widget:
+    """The widget's route, an ASGI app: an answer the render cache holds for the current data
+    revision goes out as it is, with the headers `HttpCache.answer` gives it, made once per
+    body; anything else (the first render, a bad option, an unknown exchange, HEAD) goes to
+    `widget`, a request-response endpoint like any other route's.
+
+    Plain ASGI because the cached widget is what front pages load: FastAPI's parameter handling
+    cost it a third of its speed, and Request, Response and their headers another fifth.
+    """
+
+    MAX_KEPT = 256  # bodies whose headers are kept; a new data revision brings new bodies
+
+    def __init__(self) -> None:
+        self.render_and_answer = request_response(widget)
+        self._answers: dict[int, _RawAnswers] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        options = _cached_options(scope["query_string"]) if scope["method"] == "GET" else None
+        if options is not None:
+            cache: HttpCache = scope["app"].state.http_cache
+            revision = await cache.revision.current()
+            key = ("widget", scope["path_params"]["slug"], options)
+            rendered = None if revision is None else cache.renders.get(key, revision)
+            if rendered is not None:
+                metrics.count_cache("http", hit=True)
+                answers = self._raw_answers(cache, rendered)
+                if etag_matches(_if_none_match(scope), rendered.etag):
+                    status, headers, body = 304, answers.not_modified, b""
+                else:
+                    status, headers, body = 200, answers.ok, rendered.body
+                start = {"type": "http.response.start", "status": status, "headers": [*headers]}
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.render_and_answer(scope, receive, send)
+
+    def _raw_answers(self, cache: HttpCache, rendered: Rendered) -> _RawAnswers:
+        answers = self._answers.get(id(rendered))
+        if answers is None or answers.rendered is not rendered or answers.cache is not cache:
+            if len(self._answers) >= self.MAX_KEPT:
+                self._answers.clear()
+            revalidating = Request({"type": "http", "headers": [(b"if-none-match", b"*")]})
+            answers = _RawAnswers(
+                rendered,
+                cache,
+                ok=cache.answer(Request({"type": "http", "headers": []}), rendered).raw_headers,
+                not_modified=cache.answer(revalidating, rendered).raw_headers,
+            )
+            self._answers[id(rendered)] = answers
+        return answers
+
+
+# Placed first among the app's routes by create_app: no other route is tried before it.
+widget_route = Route("/embed/{slug:slug}", Widget(), methods=["GET"], include_in_schema=False)
 
 
 def _render_image(
@@ -209,7 +287,7 @@ def not_a_widget(request: Request) -> Response:
     return _unavailable(request.app.state, request.query_params, unavailable)
 
 
-# After the widget's and the images' routes, which it must never shadow.
+# After the widget's route (first of all) and the images' route, which it must never shadow.
 router.add_route("/embed/{rest:path}", not_a_widget, methods=["GET"], include_in_schema=False)
 
 
