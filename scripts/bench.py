@@ -30,6 +30,7 @@ Loopback figures depend on the machine; compare the ratios, which are measured s
 
 import argparse
 import json
+import logging
 import os
 import re
 import shutil
@@ -374,8 +375,12 @@ def serve(factory: str, port: int) -> None:
 def sizes_and_etag(database_url: str) -> tuple[int, int, str]:
     """The widget's size and ETag, and the social card's size."""
     settings = Settings(database_url=database_url)
-    with TestClient(create_app(settings)) as client:
-        widget, card = client.get(EMBED), client.get(CARD)
+    logging.disable(logging.INFO)  # its access lines would only clutter the figures
+    try:
+        with TestClient(create_app(settings)) as client:
+            widget, card = client.get(EMBED), client.get(CARD)
+    finally:
+        logging.disable(logging.NOTSET)
     for path, response in ((EMBED, widget), (CARD, card)):
         if response.status_code != 200:
             raise SystemExit(f"bench: {path} answered {response.status_code}")

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -182,29 +181,69 @@ def test_database_errors_do_not_carry_their_parameters(session: Session) -> None
     assert "argon2-hash-never-logged" not in message  # (PostgreSQL names the duplicate key)
 
 
-def test_an_access_line_is_what_python_json_logger_writes_for_its_record() -> None:
-    """`log_access` makes its record and line the cheap way: both must stay what
-    `Logger.info(..., extra=...)` and python-json-logger make of the same request."""
-    formatter = logs.json_formatter()
-    fields = {"method": "GET", "path": '/embed/a"b\\ü', "status": 304}
-    usual = logging.getLogger(logs.ACCESS_LOGGER).makeRecord(
+@pytest.mark.parametrize(("path", "request_id"), [("/embed/x", "abc"), ('/a"b\\ü\n', None)])
+def test_an_access_line_is_what_python_json_logger_writes_for_its_record(
+    path: str, request_id: str | None
+) -> None:
+    """`log_access` writes its line itself when our handler alone would get the record: the
+    line must stay what `Logger.info(..., extra=...)` and the formatter make of it."""
+    fields = {"method": "GET", "path": path, "status": 304}
+    record = logging.getLogger(logs.ACCESS_LOGGER).makeRecord(
         logs.ACCESS_LOGGER, logging.INFO, "x.py", 1, logs.ACCESS_MESSAGE,
         tuple(fields.values()), None, extra={**fields, "duration_ms": 0.3},
     )  # fmt: skip
-    cheap = logs.AccessRecord("GET", '/embed/a"b\\ü', 304, 0.3)
-    assert cheap.created - usual.created < 1
-    cheap.created, cheap.msecs = usual.created, usual.msecs
-    for record in (usual, cheap):
-        record.request_id = "abc"  # as the handler's filter sets it
-    assert formatter.format(cheap) == JsonFormatter.format(formatter, usual)
-    assert (cheap.getMessage(), cheap.levelname, cheap.process) == (
-        'GET /embed/a"b\\ü 304',
-        "INFO",
-        usual.process,
-    )
-    assert (cheap.thread, cheap.threadName, cheap.processName) == (
-        usual.thread, usual.threadName, usual.processName
-    )  # fmt: skip
+    record.request_id = request_id  # as the handler's filter sets it
+    line = logs.access_line("GET", path, 304, 0.3, request_id, record.created)
+    assert line == logs.json_formatter().format(record)
+
+
+def only_our_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logging as `swaptally serve` has it: our handler alone on the root. (pytest adds its own
+    as each test starts, and they send access lines the usual way.)"""
+    ours = [h for h in logging.getLogger().handlers if h.get_name() == logs.HANDLER_NAME]
+    monkeypatch.setattr(logging.getLogger(), "handlers", ours)
+
+
+def test_access_lines_written_directly_are_the_usual_ones(
+    client: TestClient,
+    session: Session,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_exchange(session)
+    only_our_handler(monkeypatch)
+    assert logs._sole_handler() is not None  # the direct way is the one taken
+    capsys.readouterr()
+    first = client.get("/embed/istanbul-1000-for-1000?x=private")
+    client.get("/embed/istanbul-1000-for-1000", headers={"If-None-Match": first.headers["etag"]})
+    lines = records(capsys.readouterr().err)
+    assert [(line["logger"], line["level"], line["message"], line["status"]) for line in lines] == [
+        ("swaptally.access", "INFO", "GET /embed/istanbul-1000-for-1000 200", 200),
+        ("swaptally.access", "INFO", "GET /embed/istanbul-1000-for-1000 304", 304),
+    ]
+    assert lines[0]["request_id"] == first.headers["x-request-id"]
+    assert list(lines[0]) == [
+        "level", "logger", "message", "method", "path", "status", "duration_ms", "request_id",
+        "time",
+    ]  # fmt: skip
+    assert "private" not in json.dumps(lines)
+
+
+def test_a_filter_or_another_handler_gets_the_access_record(
+    client: TestClient,  # noqa: ARG001 (configures logging)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    only_our_handler(monkeypatch)
+    assert logs._sole_handler() is not None
+    seen: list[logging.LogRecord] = []
+    monkeypatch.setattr(logs.access_log, "filters", [lambda record: seen.append(record) or True])
+    assert logs._sole_handler() is None
+    logs.log_access("GET", "/x", 200, 0.1)
+    [record] = seen
+    assert (record.getMessage(), record.duration_ms) == ("GET /x 200", 0.1)  # type: ignore[attr-defined]
+    monkeypatch.setattr(logs.access_log, "filters", [])
+    monkeypatch.setattr(logs.access_log, "handlers", [logging.NullHandler()])
+    assert logs._sole_handler() is None
 
 
 def test_a_cached_widget_has_its_access_line(
