@@ -4,7 +4,7 @@ revision (app/caching.py), all free to be framed or fetched from any site."""
 import dataclasses
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -114,7 +114,7 @@ def _render_widget(
 async def widget(request: Request) -> Response:
     """The tally widget for an iframe: standalone, sizes itself, stays live (README, "Embedding").
     An exchange that is not published, or an option it cannot use, gets a small widget saying
-    so (404, 422), sized like any other. `Widget` answers what the cache holds before this.
+    so (404, 422), sized like any other. Its route's CachedEmbed answers what the cache holds.
     """
     slug: str = request.path_params["slug"]
     params = request.query_params
@@ -128,7 +128,7 @@ async def widget(request: Request) -> Response:
     async def render() -> Rendered | Response:
         return await run_in_threadpool(_render_widget, state, slug, options, params)
 
-    return await _cache(request).respond(request, ("widget", slug, options), render)
+    return await _cache(request).respond(request, ("widget", slug, options), render)  # _widget_key
 
 
 @functools.lru_cache(maxsize=256)
@@ -157,28 +157,34 @@ class _RawAnswers:
     not_modified: list[tuple[bytes, bytes]]
 
 
-class Widget:
-    """The widget's route, an ASGI app: an answer the render cache holds for the current data
+class CachedEmbed:
+    """An embed's route as an ASGI app: an answer the render cache holds for the current data
     revision goes out as it is, with the headers `HttpCache.answer` gives it, made once per
     body; anything else (the first render, a bad option, an unknown exchange, HEAD) goes to
-    `widget`, a request-response endpoint like any other route's.
+    `endpoint`, a request-response function like any other route's. `key` gives the cache key
+    that `endpoint` uses for a GET's path parameters and query string, or None to leave it all
+    to `endpoint`.
 
-    Plain ASGI because the cached widget is what front pages load: FastAPI's parameter handling
-    cost it a third of its speed, and Request, Response and their headers another fifth.
+    Plain ASGI because cached embeds are what front pages load: FastAPI's parameter handling
+    cost the widget a third of its speed, and Request, Response and their headers another fifth.
     """
 
     MAX_KEPT = 256  # bodies whose headers are kept; a new data revision brings new bodies
 
-    def __init__(self) -> None:
-        self.render_and_answer = request_response(widget)
+    def __init__(
+        self,
+        endpoint: Callable[[Request], Awaitable[Response]],
+        key: Callable[[dict[str, str], bytes], Hashable | None],
+    ) -> None:
+        self.render_and_answer = request_response(endpoint)
+        self.key = key
         self._answers: dict[int, _RawAnswers] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        options = _cached_options(scope["query_string"]) if scope["method"] == "GET" else None
-        if options is not None:
+        key = self.key(scope["path_params"], scope["query_string"])
+        if key is not None and scope["method"] == "GET":
             cache: HttpCache = scope["app"].state.http_cache
             revision = await cache.revision.current()
-            key = ("widget", scope["path_params"]["slug"], options)
             rendered = None if revision is None else cache.renders.get(key, revision)
             if rendered is not None:
                 metrics.count_cache("http", hit=True)
@@ -209,8 +215,14 @@ class Widget:
         return answers
 
 
-# Placed first among the app's routes by create_app: no other route is tried before it.
-widget_route = Route("/embed/{slug:slug}", Widget(), methods=["GET"], include_in_schema=False)
+def _widget_key(path_params: dict[str, str], query_string: bytes) -> Hashable | None:
+    options = _cached_options(query_string)
+    return None if options is None else ("widget", path_params["slug"], options)
+
+
+widget_route = Route(
+    "/embed/{slug:slug}", CachedEmbed(widget, _widget_key), methods=["GET"], include_in_schema=False
+)
 
 
 def _render_image(
@@ -259,7 +271,7 @@ async def image(request: Request) -> Response:
     async def render() -> Rendered:
         return await run_in_threadpool(_render_image, state, slug, options, size, image_format)
 
-    key = ("image", image_format, slug, options, size)
+    key = ("image", image_format, slug, options, size)  # as _image_key gives it
     if not _wants_picture(request):
         return await _cache(request).respond(request, key, render)
     try:
@@ -272,9 +284,33 @@ async def image(request: Request) -> Response:
         return await run_in_threadpool(_error_picture, image_format, 422, message)
 
 
-router.add_route(
-    "/embed/{slug:slug}.{format:image_format}", image, methods=["GET"], include_in_schema=False
+@functools.lru_cache(maxsize=256)
+def _cached_image_options(query_string: bytes) -> tuple[WidgetOptions, ImageOptions] | None:
+    """An image's options (the widget's, drawn as bars, and its size), None when one is bad."""
+    params = QueryParams(query_string)
+    try:
+        options, size = WidgetOptions.from_query(params), ImageOptions.from_query(params)
+    except OptionError:
+        return None
+    return dataclasses.replace(options, view="bar"), size
+
+
+def _image_key(path_params: dict[str, str], query_string: bytes) -> Hashable | None:
+    found = _cached_image_options(query_string)
+    if found is None:
+        return None
+    options, size = found
+    return ("image", path_params["format"], path_params["slug"], options, size)
+
+
+image_route = Route(
+    "/embed/{slug:slug}.{format:image_format}",
+    CachedEmbed(image, _image_key),
+    methods=["GET"],
+    include_in_schema=False,
 )
+# create_app places these first among the app's routes: no other route is tried before them.
+FIRST_ROUTES = (widget_route, image_route)
 
 
 def not_a_widget(request: Request) -> Response:
@@ -287,7 +323,7 @@ def not_a_widget(request: Request) -> Response:
     return _unavailable(request.app.state, request.query_params, unavailable)
 
 
-# After the widget's route (first of all) and the images' route, which it must never shadow.
+# The widget's and the images' routes come first of all (FIRST_ROUTES): this never shadows them.
 router.add_route("/embed/{rest:path}", not_a_widget, methods=["GET"], include_in_schema=False)
 
 

@@ -1,5 +1,6 @@
-"""The cached widget's own way out (`Widget` in app/routes/embed.py): what it sends is what
-rendering and `HttpCache.answer` send, and whatever it does not serve still goes that way."""
+"""Cached embeds' own way out (`CachedEmbed` in app/routes/embed.py, the widget's and the
+images' routes): what it sends is what rendering and `HttpCache.answer` send, and whatever it
+does not serve still goes that way."""
 
 import httpx2 as httpx
 import pytest
@@ -77,6 +78,33 @@ def test_what_widget_does_not_serve_goes_the_rendering_way(client: TestClient) -
     assert client.get("/embed/no-such-exchange").status_code == 404
 
 
-def test_the_widget_route_is_tried_first(client: TestClient) -> None:
-    """Before the static files, the API and the pages: a cached widget meets no other route."""
-    assert client.app.router.routes[0] is embed.widget_route  # type: ignore[attr-defined]
+@pytest.mark.usefixtures("exchange")
+@pytest.mark.parametrize("address", [".png?og=1", ".svg?w=600&h=200&theme=dark"])
+def test_a_cached_image_is_its_first_answer_again(client: TestClient, address: str) -> None:
+    first = client.get(URL + address)  # rendered
+    again = client.get(URL + address)  # from the cache
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.content == first.content
+    assert without_id(again) == without_id(first)
+    etag = {"If-None-Match": first.headers["etag"]}
+    assert client.get(URL + address, headers=etag).status_code == 304
+
+
+@pytest.mark.usefixtures("exchange")
+def test_an_image_that_cannot_be_drawn_still_goes_the_rendering_way(client: TestClient) -> None:
+    assert client.get(URL + ".png?og=1").status_code == 200  # now cached
+    picture = {"Accept": "image/avif,image/webp,*/*"}
+    bad = client.get(URL + ".png?og=1&theme=purple", headers=picture)
+    assert (bad.status_code, bad.headers["content-type"]) == (422, "image/png")
+    assert client.get(URL + ".png?og=1&theme=purple").json()["detail"][0]["loc"] == [
+        "query",
+        "theme",
+    ]
+    missing = client.get("/embed/no-such-exchange.png", headers=picture)
+    assert (missing.status_code, missing.headers["content-type"]) == (404, "image/png")
+
+
+def test_the_embeds_routes_are_tried_first(client: TestClient) -> None:
+    """Before the static files, the API and the pages: a cached embed meets no other route."""
+    routes = client.app.router.routes  # type: ignore[attr-defined]
+    assert routes[:2] == [embed.widget_route, embed.image_route]
