@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from sqlalchemy import inspect
@@ -154,19 +154,30 @@ def serve(
     settings = Settings()
     migrations.upgrade(settings.database_url)
     with _metrics_folder(workers):
-        # uvicorn's own records go through our JSON handler; the app writes the access log.
         uvicorn.run(
             "app.main:create_app",
             factory=True,
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
-            log_config=None,
-            log_level="info",
-            access_log=False,
+            **uvicorn_settings(settings),
         )
+
+
+def uvicorn_settings(settings: Settings) -> dict[str, Any]:
+    """How `serve` runs uvicorn; `make bench` serves its bare reference app the same way.
+
+    uvloop and httptools (uvicorn[standard]) wherever they install, else asyncio and h11;
+    uvicorn's own records go through our JSON handler, and the app writes the access log."""
+    return {
+        "loop": "auto",
+        "http": "auto",
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "log_config": None,
+        "log_level": "info",
+        "access_log": False,
+    }
 
 
 @contextmanager

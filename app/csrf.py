@@ -28,6 +28,10 @@ PRE_SESSION_COOKIE = "swaptally_csrf"  # `__Host-swaptally_csrf` behind https
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # The JSON API authenticates with a Bearer token and never a cookie: nothing for a page to forge.
 EXEMPT_PREFIXES = ("/api/",)
+# Embeds are framed by other sites: they show no form and read no session, so a safe request
+# there has no token to give or check, and skips even the cookie parsing (a cached widget is
+# answered in tens of microseconds). An unsafe one is checked as anywhere else.
+TOKENLESS_PREFIXES = ("/embed/", "/embed.js")
 # Checked with no cookie too: a forged sign-in would put the editor in the attacker's account.
 ALWAYS_PROTECTED = frozenset({"/login"})
 # Multipart forms whose route compares the field itself, once it has parsed the form (`check_form`).
@@ -133,7 +137,9 @@ class CsrfProtection:
         self.error_response = error_response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            scope["method"] in SAFE_METHODS and scope["path"].startswith(TOKENLESS_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)  # latin-1: any bytes decode

@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.http_cache = HttpCache(app.state.engine, settings)
     app.state.session_signer = Signer(settings.signing_secret(), salt="swaptally.session")
+    # Cached embeds are what front pages load: their routes are tried before any other.
+    app.router.routes[:0] = embed.FIRST_ROUTES
     # Browser libraries come from npm (package.json); `make` installs them under node_modules.
     app.mount(
         "/static/vendor/htmx",

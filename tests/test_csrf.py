@@ -14,13 +14,17 @@ from sqlmodel import Session
 from starlette.types import ASGIApp, Message
 
 from app import accounts
+from app.csrf import CROSS_SITE, MISSING
 from app.main import create_app
 from app.settings import Settings
 from tests.editing import PASSWORD, csrf_token, make_user, sign_in
+from tests.factories import make_exchange
+from tests.html import parse, text
 
 NEW_EXCHANGE = "/editor/exchanges/new"
 # An exchange form without a title: the form answers 400 once the CSRF check lets it through.
 INCOMPLETE = {"slug": "x"}
+SLUG = "istanbul-1000-for-1000"  # make_exchange's
 
 
 def raw_request(app: ASGIApp, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> int:
@@ -288,3 +292,42 @@ def test_cookies_get_the_host_prefix_behind_https(
 
 def test_cookies_keep_their_plain_names_over_http(client: TestClient) -> None:
     assert list(set_cookies(client.get("/login"))) == ["swaptally_csrf"]
+
+
+# ---- embeds: no token on safe requests, the usual check on unsafe ones ----------------------
+
+
+def refusal(response: Any) -> str:
+    """Why a request was refused: JSON's detail, or the error page's message."""
+    if response.headers["content-type"].startswith("application/json"):
+        return str(response.json()["detail"])
+    return text(parse(response.text).select_one("main p"))
+
+
+@pytest.mark.parametrize("path", ["/embed/some-exchange", "/embed/some-exchange.svg", "/embed.js"])
+def test_an_unsafe_request_to_an_embed_with_a_cookie_is_checked_as_anywhere(
+    client: TestClient, path: str
+) -> None:
+    """Safe requests to embeds skip the CSRF middleware (no form, no session there): unsafe
+    ones must not. A cookie makes the check apply; its refusal comes before the 405."""
+    client.cookies.set("lang", "en")
+    refused = client.post(path, headers={"Origin": "https://evil.example"})
+    assert (refused.status_code, refusal(refused)) == (403, CROSS_SITE)
+    missing = client.post(path)  # from our own origin, but with no token
+    assert (missing.status_code, refusal(missing)) == (403, MISSING)
+
+
+def test_an_unsafe_request_to_an_embed_without_cookies_is_the_405(client: TestClient) -> None:
+    response = client.post("/embed/some-exchange")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}
+
+
+def test_a_widget_with_a_session_cookie_sets_no_csrf_cookie(
+    editor: TestClient, session: Session
+) -> None:
+    make_exchange(session)
+    for _ in range(2):  # rendered, then from the cache
+        response = editor.get(f"/embed/{SLUG}")
+        assert response.status_code == 200
+        assert "set-cookie" not in response.headers

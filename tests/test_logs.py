@@ -2,6 +2,7 @@
 unhandled error logged with the id that its 500 page shows; and no password in any of it."""
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,10 +13,12 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app import logs
 from app.main import create_app
 from app.models import User
 from app.settings import Settings
 from tests.editing import PASSWORD, csrf_token, make_user, sign_in
+from tests.factories import make_exchange
 from tests.html import parse, text
 
 SECRET_KEY = "s3cret-signing-key-never-shown"
@@ -176,3 +179,101 @@ def test_database_errors_do_not_carry_their_parameters(session: Session) -> None
     message = str(duplicate.value)
     assert "INSERT INTO" in message
     assert "argon2-hash-never-logged" not in message  # (PostgreSQL names the duplicate key)
+
+
+@pytest.mark.parametrize(("path", "request_id"), [("/embed/x", "abc"), ('/a"b\\ü\n', None)])
+def test_an_access_line_is_what_python_json_logger_writes_for_its_record(
+    path: str, request_id: str | None
+) -> None:
+    """`log_access` writes its line itself when our handler alone would get the record: the
+    line must stay what `Logger.info(..., extra=...)` and the formatter make of it."""
+    fields = {"method": "GET", "path": path, "status": 304}
+    record = logging.getLogger(logs.ACCESS_LOGGER).makeRecord(
+        logs.ACCESS_LOGGER, logging.INFO, "x.py", 1, logs.ACCESS_MESSAGE,
+        tuple(fields.values()), None, extra={**fields, "duration_ms": 0.3},
+    )  # fmt: skip
+    record.request_id = request_id  # as the handler's filter sets it
+    line = logs.access_line("GET", path, 304, 0.3, request_id, record.created)
+    assert line == logs.json_formatter().format(record)
+
+
+def only_our_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logging as `swaptally serve` has it: our handler alone on the root. (pytest adds its own
+    as each test starts, and they send access lines the usual way.)"""
+    ours = [h for h in logging.getLogger().handlers if h.get_name() == logs.HANDLER_NAME]
+    monkeypatch.setattr(logging.getLogger(), "handlers", ours)
+
+
+def test_access_lines_written_directly_are_the_usual_ones(
+    client: TestClient,
+    session: Session,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_exchange(session)
+    only_our_handler(monkeypatch)
+    assert logs._sole_handler() is not None  # the direct way is the one taken
+    capsys.readouterr()
+    first = client.get("/embed/istanbul-1000-for-1000?x=private")
+    client.get("/embed/istanbul-1000-for-1000", headers={"If-None-Match": first.headers["etag"]})
+    lines = records(capsys.readouterr().err)
+    assert [(line["logger"], line["level"], line["message"], line["status"]) for line in lines] == [
+        ("swaptally.access", "INFO", "GET /embed/istanbul-1000-for-1000 200", 200),
+        ("swaptally.access", "INFO", "GET /embed/istanbul-1000-for-1000 304", 304),
+    ]
+    assert lines[0]["request_id"] == first.headers["x-request-id"]
+    assert list(lines[0]) == [
+        "level", "logger", "message", "method", "path", "status", "duration_ms", "request_id",
+        "time",
+    ]  # fmt: skip
+    assert "private" not in json.dumps(lines)
+
+
+def test_a_filter_or_another_handler_gets_the_access_record(
+    client: TestClient,  # noqa: ARG001 (configures logging)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    only_our_handler(monkeypatch)
+    assert logs._sole_handler() is not None
+    seen: list[logging.LogRecord] = []
+    monkeypatch.setattr(logs.access_log, "filters", [lambda record: seen.append(record) or True])
+    assert logs._sole_handler() is None
+    logs.log_access("GET", "/x", 200, 0.1)
+    [record] = seen
+    assert (record.getMessage(), record.duration_ms) == ("GET /x 200", 0.1)  # type: ignore[attr-defined]
+    monkeypatch.setattr(logs.access_log, "filters", [])
+    monkeypatch.setattr(logs.access_log, "handlers", [logging.NullHandler()])
+    assert logs._sole_handler() is None
+
+
+def test_a_cached_widget_has_its_access_line(
+    client: TestClient, session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_exchange(session)
+    capsys.readouterr()
+    first = client.get("/embed/istanbul-1000-for-1000")  # rendered
+    again = client.get("/embed/istanbul-1000-for-1000")  # answered from the cache
+    revalidated = client.get(
+        "/embed/istanbul-1000-for-1000", headers={"If-None-Match": first.headers["etag"]}
+    )
+    lines = [line for line in records(capsys.readouterr().err) if line["logger"] != "sqlalchemy"]
+    assert [(line["logger"], line["status"]) for line in lines] == [
+        ("swaptally.access", 200),
+        ("swaptally.access", 200),
+        ("swaptally.access", 304),
+    ]
+    assert [line["request_id"] for line in lines] == [
+        response.headers["x-request-id"] for response in (first, again, revalidated)
+    ]
+    assert {line["message"] for line in lines[:2]} == {"GET /embed/istanbul-1000-for-1000 200"}
+
+
+def test_the_access_log_keeps_its_level(
+    client: TestClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs.access_log, "level", logging.WARNING)
+    monkeypatch.setattr(logs.access_log.manager, "_disable", 0)
+    logs.access_log.manager._clear_cache()
+    capsys.readouterr()
+    assert client.get("/healthz").status_code == 200
+    assert records(capsys.readouterr().err) == []

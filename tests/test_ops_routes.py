@@ -97,6 +97,24 @@ def test_routes_of_included_starlette_routers_are_counted_by_template(
         assert requests_counted(client, "/plain/{name}") == before + 2
 
 
+def test_a_cached_widget_is_counted_by_its_route_template(
+    client: TestClient, session: Session
+) -> None:
+    """The widget's route answers a cache hit itself, as plain ASGI: still counted, and by
+    its template, with its status."""
+    make_exchange(session)
+    ok, revalidated = (
+        requests_counted(client, "/embed/{slug}"),
+        requests_counted(client, "/embed/{slug}", "304"),
+    )
+    etag = client.get("/embed/istanbul-1000-for-1000").headers["etag"]  # rendered
+    assert client.get("/embed/istanbul-1000-for-1000").status_code == 200  # from the cache
+    headers = {"If-None-Match": etag}
+    assert client.get("/embed/istanbul-1000-for-1000", headers=headers).status_code == 304
+    assert requests_counted(client, "/embed/{slug}") == ok + 2
+    assert requests_counted(client, "/embed/{slug}", "304") == revalidated + 1
+
+
 def test_tally_computations_and_cache_lookups_are_counted(
     client: TestClient, session: Session
 ) -> None:

@@ -176,6 +176,17 @@ def test_a_body_under_the_limit_is_read(
     assert response.json()["detail"][0]["loc"] == ["body", "notes"]
 
 
+def test_a_get_that_declares_a_body_over_the_limit_is_413_too(client: TestClient) -> None:
+    """Requests that declare no body pass the limit unwrapped; one that does is refused by
+    its length, whatever its method."""
+    response = client.request("GET", "/embed.js", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert response.status_code == 413
+    streamed = client.request("GET", "/embed.js", content=chunks(MAX_BODY_BYTES + 1))
+    assert streamed.request.headers["transfer-encoding"] == "chunked"
+    assert streamed.status_code == 200  # never read: nothing to count
+    assert client.get("/embed.js", headers={"Content-Length": "0"}).status_code == 200
+
+
 def test_the_csv_import_may_send_more(client: TestClient) -> None:
     [(path, allowance)] = BODY_ALLOWANCES.items()
     assert allowance > MAX_BODY_BYTES

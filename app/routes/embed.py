@@ -4,7 +4,7 @@ revision (app/caching.py), all free to be framed or fetched from any site."""
 import dataclasses
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -13,11 +13,13 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.datastructures import State
+from starlette.datastructures import QueryParams, State
 from starlette.responses import Response
+from starlette.routing import Route, request_response
+from starlette.types import Receive, Scope, Send
 
-from app import embed, images
-from app.caching import HttpCache, Rendered
+from app import embed, images, metrics
+from app.caching import HttpCache, Rendered, etag_matches
 from app.embed import ImageOptions, OptionError, WidgetOptions
 from app.models import SLUG_PATTERN
 from app.settings import PROJECT_ROOT
@@ -112,10 +114,7 @@ def _render_widget(
 async def widget(request: Request) -> Response:
     """The tally widget for an iframe: standalone, sizes itself, stays live (README, "Embedding").
     An exchange that is not published, or an option it cannot use, gets a small widget saying
-    so (404, 422), sized like any other.
-
-    A plain Starlette route: FastAPI's parameter handling would cost the cached widget a third of
-    its speed, and a page has no place in the API's docs anyway.
+    so (404, 422), sized like any other. Its route's CachedEmbed answers what the cache holds.
     """
     slug: str = request.path_params["slug"]
     params = request.query_params
@@ -129,10 +128,101 @@ async def widget(request: Request) -> Response:
     async def render() -> Rendered | Response:
         return await run_in_threadpool(_render_widget, state, slug, options, params)
 
-    return await _cache(request).respond(request, ("widget", slug, options), render)
+    return await _cache(request).respond(request, ("widget", slug, options), render)  # _widget_key
 
 
-router.add_route("/embed/{slug:slug}", widget, methods=["GET"], include_in_schema=False)
+@functools.lru_cache(maxsize=256)
+def _cached_options(query_string: bytes) -> WidgetOptions | None:
+    """The options of a query string, None when one is bad (`widget` answers that)."""
+    try:
+        return WidgetOptions.from_query(QueryParams(query_string))
+    except OptionError:
+        return None
+
+
+def _if_none_match(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            return str(value.decode("latin-1"))
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class _RawAnswers:
+    """A cached widget's 200 and 304 as ASGI headers, made once by `HttpCache.answer` itself."""
+
+    rendered: Rendered
+    cache: HttpCache
+    ok: list[tuple[bytes, bytes]]
+    not_modified: list[tuple[bytes, bytes]]
+
+
+class CachedEmbed:
+    """An embed's route as an ASGI app: an answer the render cache holds for the current data
+    revision goes out as it is, with the headers `HttpCache.answer` gives it, made once per
+    body; anything else (the first render, a bad option, an unknown exchange, HEAD) goes to
+    `endpoint`, a request-response function like any other route's. `key` gives the cache key
+    that `endpoint` uses for a GET's path parameters and query string, or None to leave it all
+    to `endpoint`.
+
+    Plain ASGI because cached embeds are what front pages load: FastAPI's parameter handling
+    cost the widget a third of its speed, and Request, Response and their headers another fifth.
+    """
+
+    MAX_KEPT = 256  # bodies whose headers are kept; a new data revision brings new bodies
+
+    def __init__(
+        self,
+        endpoint: Callable[[Request], Awaitable[Response]],
+        key: Callable[[dict[str, str], bytes], Hashable | None],
+    ) -> None:
+        self.render_and_answer = request_response(endpoint)
+        self.key = key
+        self._answers: dict[int, _RawAnswers] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self.key(scope["path_params"], scope["query_string"])
+        if key is not None and scope["method"] == "GET":
+            cache: HttpCache = scope["app"].state.http_cache
+            revision = await cache.revision.current()
+            rendered = None if revision is None else cache.renders.get(key, revision)
+            if rendered is not None:
+                metrics.count_cache("http", hit=True)
+                answers = self._raw_answers(cache, rendered)
+                if etag_matches(_if_none_match(scope), rendered.etag):
+                    status, headers, body = 304, answers.not_modified, b""
+                else:
+                    status, headers, body = 200, answers.ok, rendered.body
+                start = {"type": "http.response.start", "status": status, "headers": [*headers]}
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.render_and_answer(scope, receive, send)
+
+    def _raw_answers(self, cache: HttpCache, rendered: Rendered) -> _RawAnswers:
+        answers = self._answers.get(id(rendered))
+        if answers is None or answers.rendered is not rendered or answers.cache is not cache:
+            if len(self._answers) >= self.MAX_KEPT:
+                self._answers.clear()
+            revalidating = Request({"type": "http", "headers": [(b"if-none-match", b"*")]})
+            answers = _RawAnswers(
+                rendered,
+                cache,
+                ok=cache.answer(Request({"type": "http", "headers": []}), rendered).raw_headers,
+                not_modified=cache.answer(revalidating, rendered).raw_headers,
+            )
+            self._answers[id(rendered)] = answers
+        return answers
+
+
+def _widget_key(path_params: dict[str, str], query_string: bytes) -> Hashable | None:
+    options = _cached_options(query_string)
+    return None if options is None else ("widget", path_params["slug"], options)
+
+
+widget_route = Route(
+    "/embed/{slug:slug}", CachedEmbed(widget, _widget_key), methods=["GET"], include_in_schema=False
+)
 
 
 def _render_image(
@@ -181,7 +271,7 @@ async def image(request: Request) -> Response:
     async def render() -> Rendered:
         return await run_in_threadpool(_render_image, state, slug, options, size, image_format)
 
-    key = ("image", image_format, slug, options, size)
+    key = ("image", image_format, slug, options, size)  # as _image_key gives it
     if not _wants_picture(request):
         return await _cache(request).respond(request, key, render)
     try:
@@ -194,9 +284,33 @@ async def image(request: Request) -> Response:
         return await run_in_threadpool(_error_picture, image_format, 422, message)
 
 
-router.add_route(
-    "/embed/{slug:slug}.{format:image_format}", image, methods=["GET"], include_in_schema=False
+@functools.lru_cache(maxsize=256)
+def _cached_image_options(query_string: bytes) -> tuple[WidgetOptions, ImageOptions] | None:
+    """An image's options (the widget's, drawn as bars, and its size), None when one is bad."""
+    params = QueryParams(query_string)
+    try:
+        options, size = WidgetOptions.from_query(params), ImageOptions.from_query(params)
+    except OptionError:
+        return None
+    return dataclasses.replace(options, view="bar"), size
+
+
+def _image_key(path_params: dict[str, str], query_string: bytes) -> Hashable | None:
+    found = _cached_image_options(query_string)
+    if found is None:
+        return None
+    options, size = found
+    return ("image", path_params["format"], path_params["slug"], options, size)
+
+
+image_route = Route(
+    "/embed/{slug:slug}.{format:image_format}",
+    CachedEmbed(image, _image_key),
+    methods=["GET"],
+    include_in_schema=False,
 )
+# create_app places these first among the app's routes: no other route is tried before them.
+FIRST_ROUTES = (widget_route, image_route)
 
 
 def not_a_widget(request: Request) -> Response:
@@ -209,7 +323,7 @@ def not_a_widget(request: Request) -> Response:
     return _unavailable(request.app.state, request.query_params, unavailable)
 
 
-# After the widget's and the images' routes, which it must never shadow.
+# The widget's and the images' routes come first of all (FIRST_ROUTES): this never shadows them.
 router.add_route("/embed/{rest:path}", not_a_widget, methods=["GET"], include_in_schema=False)
 
 
