@@ -13,12 +13,14 @@ indexes find any substring of three characters or more:
   one FTS5 string ("…", quotes doubled), so AND, OR, NEAR, *, - and the like are only text.
 - PostgreSQL: pg_trgm GIN indexes on the same columns serve `ILIKE '%q%'`; PostgreSQL checks
   each row found against the ILIKE itself, so the result is exactly the ILIKE's.
-Text shorter than three characters has no trigram: it falls back to scanning, as before.
+Text shorter than three characters has no trigram: it falls back to scanning, as before. (FTS5
+folds case by one-to-one mappings; the rare letter whose lower() is longer, such as "İ", may find
+a little differently on SQLite than the scan did.)
 
 Triggers, not the write path, keep SQLite's tables in step, so that no writer can forget (the
 same reason as app/data_revision.py). Alembic's batch mode on SQLite recreates a table without
-its triggers: a later migration that batch-alters stage, exchange or source must install
-`sqlite_trigger_statements()` again (tests/test_search.py checks a migrated database). Alembic
+its triggers: a later migration that batch-alters stage, exchange or source must create them
+again, as 0008 does (tests/test_search.py checks a migrated database's). Alembic
 does not describe these objects (FTS5 virtual tables, pg_trgm operator classes): migrations/env.py
 leaves them out of autogenerate, and tests/test_search.py compares them instead.
 """

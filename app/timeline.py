@@ -1,7 +1,8 @@
 """The timeline of published stages across exchanges: filters and keyset pages.
 
 A page costs the same on 200 or 20,000 stages: rows come in (date, id) order from the
-ix_stage_date_id index, and the next page starts after the last row seen instead of at an offset.
+ix_stage_date_id index, and the next page starts after the last row seen instead of at an offset;
+text (`q`) is found through the index of app/search.py.
 """
 
 import datetime as dt
