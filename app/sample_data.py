@@ -302,7 +302,8 @@ def generate(engine: Engine, *, exchanges: int = 200, stages: int = 20_000, seed
             ],
         )
     if engine.dialect.name == "postgresql":
-        # After a bulk load the planner has no statistics until autovacuum comes by, and guesses
-        # one row per table: the text search's semi-join would then read every stage per stage.
+        # After a bulk load the planner has no statistics until autovacuum comes by (it guesses
+        # one row a table: the text search's semi-join would read every stage once per stage),
+        # and the trigram indexes hold the new rows in a pending list every search reads through.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
+            connection.execute(text("VACUUM ANALYZE"))
