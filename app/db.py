@@ -9,11 +9,14 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 import app.models  # noqa: F401  (registers every table on the metadata)
-from app import data_revision
+from app import data_revision, search
 
 metadata: MetaData = SQLModel.metadata
 # create_all (tests, fresh files) gets the triggers that migration 0004 gives migrated databases.
 event.listen(metadata, "after_create", data_revision.create_triggers)
+# And the text search index that migration 0008 builds (FTS5 tables are not in the metadata).
+event.listen(metadata, "after_create", search.create_index)
+event.listen(metadata, "before_drop", search.drop_index)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_SECONDS = 5

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy import Connection, Engine, Table, insert, select, text
 
 from app.db import metadata
 
@@ -301,3 +301,9 @@ def generate(engine: Engine, *, exchanges: int = 200, stages: int = 20_000, seed
                 for stage_id, plan in zip(stage_ids, stage_plans, strict=True)
             ],
         )
+    if engine.dialect.name == "postgresql":
+        # After a bulk load the planner has no statistics until autovacuum comes by (it guesses
+        # one row a table: the text search's semi-join would read every stage once per stage),
+        # and the trigram indexes hold the new rows in a pending list every search reads through.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))

@@ -1,17 +1,18 @@
 """The timeline of published stages across exchanges: filters and keyset pages.
 
 A page costs the same on 200 or 20,000 stages: rows come in (date, id) order from the
-ix_stage_date_id index, and the next page starts after the last row seen instead of at an offset.
+ix_stage_date_id index, and the next page starts after the last row seen instead of at an offset;
+text (`q`) is found through the index of app/search.py.
 """
 
 import datetime as dt
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 from sqlmodel import Session, col
 
+from app import search
 from app.crud import counted_stage, stage_publics, visible_exchange
 from app.i18n import N_
 from app.models import (
@@ -20,7 +21,6 @@ from app.models import (
     Exchange,
     ExchangeParty,
     Party,
-    Source,
     Stage,
     StagePublic,
     StageRelease,
@@ -157,7 +157,7 @@ def _receivers(filters: TimelineFilters) -> list[ColumnElement[bool]]:
     return found
 
 
-def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
+def _conditions(filters: TimelineFilters, *, dialect: str) -> list[ColumnElement[bool]]:
     conditions = [counted_stage(), visible_exchange()]
     if filters.exchange:
         conditions.append(col(Exchange.slug) == filters.exchange)
@@ -178,26 +178,16 @@ def _conditions(filters: TimelineFilters) -> list[ColumnElement[bool]]:
     if filters.status:
         conditions.append(col(Stage.status) == filters.status)
     if filters.q:
-        words = filters.q.lower()
-
-        def found(*columns: Any) -> ColumnElement[bool]:
-            return or_(*(func.lower(c).contains(words, autoescape=True) for c in columns))
-
-        conditions.append(
-            or_(
-                found(Stage.notes, Exchange.title, Exchange.title_uk, Exchange.description,
-                      Exchange.summary_uk),
-                exists().where(
-                    col(Source.stage_id) == Stage.id,
-                    found(Source.claim, Source.publisher, Source.announcer, Source.url),
-                ),
-            )
-        )  # fmt: skip
+        conditions.append(search.stage_matches(filters.q, dialect=dialect))
     if filters.page:
         conditions.append(
             tuple_(col(Stage.date), col(Stage.id)) < tuple_(filters.page.date, filters.page.id)
         )
     return conditions
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def timeline_page(
@@ -207,7 +197,7 @@ def timeline_page(
     rows = session.execute(
         select(Stage, col(Exchange.slug))
         .join(Exchange, col(Exchange.id) == Stage.exchange_id)
-        .where(and_(*_conditions(filters)))
+        .where(and_(*_conditions(filters, dialect=_dialect(session))))
         .order_by(col(Stage.date).desc(), col(Stage.id).desc())
         .limit(size + 1)
     ).all()
@@ -227,7 +217,7 @@ def count_stages(session: Session, filters: TimelineFilters) -> int:
         select(func.count())
         .select_from(Stage)
         .join(Exchange, col(Exchange.id) == Stage.exchange_id)
-        .where(and_(*_conditions(replace(filters, page=None))))
+        .where(and_(*_conditions(replace(filters, page=None), dialect=_dialect(session))))
     )
     return int(session.scalar(query) or 0)
 

@@ -5,6 +5,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
+from app import search
 from app.db import make_engine, metadata
 from app.models import UTCDateTime
 from app.settings import Settings
@@ -17,6 +18,17 @@ def render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    # The text search's FTS5 tables (and their shadow tables) and pg_trgm indexes are made by
+    # DDL, not the metadata: Alembic can describe neither, and would offer to drop them.
+    # tests/test_search.py checks that migrations and create_all make the same ones.
+    if type_ == "table":
+        return name not in search.sqlite_object_names()
+    if type_ == "index":
+        return name not in search.TRIGRAM_INDEXES
+    return True
 
 
 def run_migrations(connection: Connection) -> None:
@@ -32,6 +44,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_name=include_name,
         compare_type=True,
     )
     with context.begin_transaction():
