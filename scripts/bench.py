@@ -77,10 +77,17 @@ SIZES = ((20, 200), (200, 20_000))  # (exchanges, stages)
 SAMPLE_EXCHANGE = f"/exchanges/{sample_data.SLUG_PREFIX}0001"
 FILTER = f"status=confirmed&q={sample_data.SEARCH_WORD.lower()}"
 NEW_WORD = "status=confirmed&q=(a new word each request)"
+# A session cookie (not a valid session: the page is the anonymous reader's) makes the app
+# render the page every time, as it does for a signed-in editor: what an uncached page costs.
+RENDERED = " (rendered, as for a signed-in editor)"
+SESSION_COOKIES = "swaptally_session=bench; __Host-swaptally_session=bench"
 PAGES = (
     "/",
+    "/" + RENDERED,
     SAMPLE_EXCHANGE,
+    SAMPLE_EXCHANGE + RENDERED,
     "/timeline",
+    "/timeline" + RENDERED,
     f"/timeline?{FILTER}",
     f"/timeline?{NEW_WORD}",
     "/api/v1/stages",
@@ -278,13 +285,15 @@ def bench_pages(database_url: str, seconds: int) -> tuple[dict[str, Measure], fl
     results = {}
     with running_app(database_url, folder) as app:
         for page in PAGES:
-            script = None
+            script, headers = None, {}
             url = app.base + page
             if page.endswith(NEW_WORD):
                 url = app.base + page.split("?")[0]
                 script = lua(NEW_WORD_LUA, words=_lua_list(_words()), path=page.split("?")[0])
+            if page.endswith(RENDERED):
+                url, headers = app.base + page.removesuffix(RENDERED), {"Cookie": SESSION_COOKIES}
             try:
-                results[page] = run_wrk(url, seconds, script=script)
+                results[page] = run_wrk(url, seconds, headers, script=script)
             finally:
                 if script is not None:
                     script.unlink()
