@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app import crud
+from app import crud, search
 from app.models import ExchangePublic
 
 SORTS = crud.TABLE_SORTS
 ORDERS = ("asc", "desc")
 PAGE_SIZE = 50
+# A page asked past this is past the last anyway: the database's offsets stop at 64 bits.
+LAST_PAGE_ASKED = 1_000_000
 
 
 class TableError(ValueError):
@@ -48,7 +50,9 @@ class TableQuery:
             page = 0
         if page < 1:
             raise TableError("page", params["page"])
-        return cls(sort=sort, order=order, q=params.get("q", "").strip(), page=page)
+        # Never part of a title, and PostgreSQL refuses a NUL outright.
+        q = search.CONTROL_CHARACTERS.sub("", params.get("q", "")).strip()
+        return cls(sort=sort, order=order, q=q, page=page)
 
     def params(self, **changes: object) -> dict[str, str]:
         """The query string of this table, changed; defaults left out of the permalink."""
@@ -101,7 +105,7 @@ def table(session: Session, query: TableQuery, locale: str) -> Table:
         sort=query.sort,
         descending=query.order == "desc",
         locale=locale,
-        offset=(query.page - 1) * PAGE_SIZE,
+        offset=(min(query.page, LAST_PAGE_ASKED) - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
     rows, matching = crud.exchange_table(session, asked)

@@ -190,3 +190,17 @@ def test_the_database_cuts_the_table_into_pages_and_only_a_page_is_tallied(
     last = parse(client.get("/?sort=title&order=desc&page=9").text)
     assert [row["id"].removeprefix("exchange-") for row in last.select("tbody tr")] == pages[2]
     assert "Page 3 of 3" in text(last.select_one(".pager"))
+
+
+def test_a_page_past_the_databases_integers_shows_the_last(
+    client: TestClient, session: Session
+) -> None:
+    three_exchanges(session)
+    for page in ("99999999999999999999", "9223372036854775807", "1000001"):
+        assert rows(client, f"/?sort=title&page={page}") == ["abu-dhabi", "easter", "istanbul"]
+
+
+def test_control_characters_in_a_search_are_dropped(client: TestClient, session: Session) -> None:
+    three_exchanges(session)
+    assert rows(client, "/?q=%00easter%1f") == ["easter"]
+    assert len(rows(client, "/?q=%00")) == 3
