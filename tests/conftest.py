@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -22,10 +20,9 @@ from tests.pg import PostgresServer, PostgresUnavailable, running_server
 
 
 def pytest_configure() -> None:
-    """Passwords in tests are argon2id at its cheapest, not the app's 0.2 s a hash; the app's own
-    parameters are checked in test_accounts, and the served app (browser tests) keeps them."""
-    cheap = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
-    accounts.use_password_hasher(PasswordHash((cheap,)))
+    """Passwords in tests are argon2id at its cheapest, not the app's 0.2 s a hash (the apps the
+    suite serves get PASSWORD_HASHING=cheapest); test_accounts checks the app's own parameters."""
+    accounts.use_password_hasher(accounts.hasher_for("cheapest"))
 
 
 @pytest.fixture(scope="session")

@@ -81,6 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "SECRET_KEY": "browser-tests-secret",
         "DATABASE_URL": f"sqlite:///{workdir / 'swaptally.db'}",
         "BASE_URL": base_url,
+        "PASSWORD_HASHING": "cheapest",  # every test signs in; test_accounts checks the real one
     }
     command = _swaptally()
 
