@@ -56,14 +56,45 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test of the database runs on SQLite; those marked `postgresql` (the database decides
-    their outcome: see the README's "Tests") run on PostgreSQL too."""
+    their outcome: see the README's "Tests") run on PostgreSQL too, and so do the marked cases
+    of a parametrized test (`pytest.param(..., marks=pytest.mark.postgresql)`)."""
     if "database_url" not in metafunc.fixturenames or any(
         "database_url" in marker.args[0]
         for marker in metafunc.definition.iter_markers("parametrize")
     ):
         return
     on_both = metafunc.definition.get_closest_marker("postgresql") is not None
+    on_both = on_both or _cases_marked(metafunc.definition)
     metafunc.parametrize("database_url", BACKENDS if on_both else BACKENDS[:1], indirect=True)
+
+
+def _cases_marked(definition: pytest.Item) -> bool:
+    """Whether some cases of the test, not the whole test, are marked `postgresql`."""
+    return any(
+        mark.name == "postgresql"
+        for marker in definition.iter_markers("parametrize")
+        for case in marker.args[1]
+        for mark in getattr(case, "marks", ())  # a pytest.param's
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked case by case runs on PostgreSQL with its marked cases only (the others are
+    reported as deselected: they were never meant to run there)."""
+    unmarked = [item for item in items if _unmarked_case_on_postgresql(item)]
+    if unmarked:
+        config.hook.pytest_deselected(items=unmarked)
+        items[:] = [item for item in items if not _unmarked_case_on_postgresql(item)]
+
+
+def _unmarked_case_on_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return (
+        callspec is not None
+        and callspec.params.get("database_url") == "postgresql"
+        and item.get_closest_marker("postgresql") is None
+        and _cases_marked(item)
+    )
 
 
 @contextmanager
