@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import case, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
@@ -25,6 +26,7 @@ from app.models import (
     character_problem,
     utcnow,
 )
+from app.settings import PasswordHashing, Settings
 
 SESSION_IDLE = dt.timedelta(hours=8)
 SESSION_TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -39,18 +41,40 @@ MAX_PASSWORD_LENGTH = 1000
 MAX_EMAIL_LENGTH = 320
 
 
+# argon2id's cheapest, for the test suite's apps: each hash still takes a salt and verifies.
+CHEAPEST_HASHER = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
 @dataclass
 class _Hashing:
-    hasher: PasswordHash
+    hasher: PasswordHash | None = None  # chosen on first use, from the settings
     dummy_hash: str = ""  # verifying against it keeps a wrong email as slow as a wrong password
 
     def use(self, hasher: PasswordHash) -> None:
         self.hasher = hasher
         self.dummy_hash = hasher.hash(secrets.token_urlsafe(16))
 
+    def current(self) -> PasswordHash:
+        if self.hasher is None:
+            self.use(hasher_for(Settings().password_hashing))
+        assert self.hasher is not None
+        return self.hasher
 
-_hashing = _Hashing(PasswordHash.recommended())  # argon2id with the library's parameters
-_hashing.use(_hashing.hasher)
+
+_hashing = _Hashing()
+
+
+def hasher_for(password_hashing: PasswordHashing) -> PasswordHash:
+    """argon2id with the library's recommended parameters, or (PASSWORD_HASHING=cheapest, which
+    production refuses) with its cheapest."""
+    if password_hashing == "cheapest":
+        return PasswordHash((CHEAPEST_HASHER,))
+    return PasswordHash.recommended()
+
+
+def password_hasher() -> PasswordHash:
+    """The hasher new passwords get: the settings' unless `use_password_hasher` chose another."""
+    return _hashing.current()
 
 
 def use_password_hasher(hasher: PasswordHash) -> None:
@@ -208,7 +232,8 @@ def sign_in(
     session.commit()
     if counts[0] > first_limit or counts[1] > MAX_ATTEMPTS_PER_CLIENT:
         return SignInResult(None, N_("too many attempts; try again in 15 minutes"), limited=True)
-    valid = _hashing.hasher.verify(password, user.password_hash if user else _hashing.dummy_hash)
+    hasher = _hashing.current()
+    valid = hasher.verify(password, user.password_hash if user else _hashing.dummy_hash)
     if user is None or not valid or not user.is_active:
         _forget_expired(session, now)
         session.commit()
@@ -233,7 +258,7 @@ def _password_hash(password: str, field: str) -> str:
         raise AccountError(field, f"use at most {MAX_PASSWORD_LENGTH} characters")
     if (problem := character_problem(password)) is not None:
         raise AccountError(field, problem)
-    return _hashing.hasher.hash(password)
+    return _hashing.current().hash(password)
 
 
 def change_password(
@@ -252,7 +277,7 @@ def change_password(
     session.commit()
     if attempts > MAX_ATTEMPTS_PER_ACCOUNT:
         raise AccountError("current_password", "too many attempts; try again in 15 minutes")
-    if not _hashing.hasher.verify(current, user.password_hash):
+    if not _hashing.current().verify(current, user.password_hash):
         raise AccountError("current_password", "wrong password")
     session.execute(
         delete(LoginThrottle).where(

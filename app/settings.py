@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///./var/swaptally.db"
+PasswordHashing = Literal["recommended", "cheapest"]
 
 
 class Settings(BaseSettings):
@@ -24,11 +25,20 @@ class Settings(BaseSettings):
     cache_stale_while_revalidate: int = Field(default=600, ge=0)
     # Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma separated, or "*").
     forwarded_allow_ips: str = "127.0.0.1"
+    # argon2id's parameters for passwords (app/accounts.py): "cheapest" is for the test suite's
+    # served apps, which sign in many times, and production refuses it.
+    password_hashing: PasswordHashing = "recommended"
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> "Settings":
         if self.environment != "development" and not self.secret_key:
             raise ValueError(f"SECRET_KEY must be set when ENVIRONMENT is {self.environment}")
+        return self
+
+    @model_validator(mode="after")
+    def _cheap_passwords_never_in_production(self) -> "Settings":
+        if self.password_hashing == "cheapest" and self.environment == "production":
+            raise ValueError("PASSWORD_HASHING=cheapest is for tests, never production")
         return self
 
     @property

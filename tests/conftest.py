@@ -1,6 +1,8 @@
 """Fixtures: a fresh SQLite file or PostgreSQL database per test, and an app built on it."""
 
+import resource
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -8,8 +10,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -20,12 +20,26 @@ from app.settings import Settings
 from tests.needs import unavailable
 from tests.pg import PostgresServer, PostgresUnavailable, running_server
 
+_STARTED = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The run's time as CI reports it, and its CPU time: on a shared machine the wall clock
+    says more about the neighbours than about the suite."""
+    cpu = sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+    terminalreporter.write_line(
+        f"test time: {time.monotonic() - _STARTED:.0f} s wall, {cpu:.0f} s CPU (pytest and the"
+        " processes it ran and waited for; not the PostgreSQL server's own)"
+    )
+
 
 def pytest_configure() -> None:
-    """Passwords in tests are argon2id at its cheapest, not the app's 0.2 s a hash; the app's own
-    parameters are checked in test_accounts, and the served app (browser tests) keeps them."""
-    cheap = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
-    accounts.use_password_hasher(PasswordHash((cheap,)))
+    """Passwords in tests are argon2id at its cheapest, not the app's 0.2 s a hash (the apps the
+    suite serves get PASSWORD_HASHING=cheapest); test_accounts checks the app's own parameters."""
+    accounts.use_password_hasher(accounts.hasher_for("cheapest"))
 
 
 @pytest.fixture(scope="session")
@@ -42,14 +56,45 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test of the database runs on SQLite; those marked `postgresql` (the database decides
-    their outcome: see the README's "Tests") run on PostgreSQL too."""
+    their outcome: see the README's "Tests") run on PostgreSQL too, and so do the marked cases
+    of a parametrized test (`pytest.param(..., marks=pytest.mark.postgresql)`)."""
     if "database_url" not in metafunc.fixturenames or any(
         "database_url" in marker.args[0]
         for marker in metafunc.definition.iter_markers("parametrize")
     ):
         return
     on_both = metafunc.definition.get_closest_marker("postgresql") is not None
+    on_both = on_both or _cases_marked(metafunc.definition)
     metafunc.parametrize("database_url", BACKENDS if on_both else BACKENDS[:1], indirect=True)
+
+
+def _cases_marked(definition: pytest.Item) -> bool:
+    """Whether some cases of the test, not the whole test, are marked `postgresql`."""
+    return any(
+        mark.name == "postgresql"
+        for marker in definition.iter_markers("parametrize")
+        for case in marker.args[1]
+        for mark in getattr(case, "marks", ())  # a pytest.param's
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked case by case runs on PostgreSQL with its marked cases only (the others are
+    reported as deselected: they were never meant to run there)."""
+    unmarked = [item for item in items if _unmarked_case_on_postgresql(item)]
+    if unmarked:
+        config.hook.pytest_deselected(items=unmarked)
+        items[:] = [item for item in items if not _unmarked_case_on_postgresql(item)]
+
+
+def _unmarked_case_on_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return (
+        callspec is not None
+        and callspec.params.get("database_url") == "postgresql"
+        and item.get_closest_marker("postgresql") is None
+        and _cases_marked(item)
+    )
 
 
 @contextmanager

@@ -112,7 +112,8 @@ def running_app(
     log = folder / f"app-{port}.log"
     command = [sys.executable, "-m", "app", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
-    environment = os.environ | {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret"} | env
+    environment = os.environ | {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret"}
+    environment |= {"PASSWORD_HASHING": "cheapest"} | env  # argon2id as the suite's own
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -1,15 +1,18 @@
 """Accounts: argon2 passwords, expiring sessions, tokens, sign-in limits, deactivation."""
 
 import datetime as dt
+import os
 import subprocess
 import sys
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from app import accounts
 from app.models import LoginThrottle, User, UserSession
+from app.settings import Settings
 
 pytestmark = pytest.mark.postgresql  # the database decides: see the README's "Tests"
 
@@ -31,17 +34,30 @@ def test_passwords_are_hashed_with_argon2(editor: User) -> None:
 
 def test_the_app_hashes_with_the_libraries_recommended_argon2id() -> None:
     """The suite hashes cheaply (tests/conftest.py); the app on its own does not."""
-    script = "from app import accounts; print(accounts._hashing.hasher.hash('x'))"
+    script = "from app import accounts; print(accounts.password_hasher().hash('x'))"
+    env = {name: value for name, value in os.environ.items() if name != "PASSWORD_HASHING"}
     hashed = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
     ).stdout
     assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
+def test_the_served_apps_of_the_suite_hash_as_cheaply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PASSWORD_HASHING=cheapest, which tests/served.py gives the apps it starts."""
+    monkeypatch.setattr(accounts, "_hashing", accounts._Hashing())  # as in a new process
+    monkeypatch.setenv("PASSWORD_HASHING", "cheapest")
+    assert accounts.password_hasher().hash("x").startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+def test_production_refuses_cheap_hashing() -> None:
+    with pytest.raises(ValidationError, match="PASSWORD_HASHING=cheapest"):
+        Settings(environment="production", secret_key="s", password_hashing="cheapest")
+
+
 @pytest.mark.usefixtures("editor")
 def test_hashes_made_with_other_parameters_still_verify(session: Session) -> None:
-    suites = accounts._hashing.hasher
-    accounts.use_password_hasher(accounts.PasswordHash.recommended())
+    suites = accounts.password_hasher()
+    accounts.use_password_hasher(accounts.hasher_for("recommended"))
     try:
         assert accounts.sign_in(session, email="ed@example.org", password=PASSWORD, client="c").user
     finally:

@@ -31,10 +31,13 @@ from playwright.sync_api import (
     sync_playwright,
 )
 from playwright.sync_api import Error as PlaywrightError
+from sqlmodel import Session
 
+from app import accounts
+from app.db import make_engine
 from tests.browser.support import ADMIN, EDITORS, PASSWORD, Site
 from tests.needs import unavailable
-from tests.served import free_port, stop, wait_until_answering
+from tests.served import free_port, seeded_sqlite, stop, wait_until_answering
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RESULTS = PROJECT_ROOT / "test-results"
@@ -71,38 +74,37 @@ def _swaptally() -> list[str]:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`swaptally serve` on a free loopback port: migrated, seeded, with two editors, an admin
-    and a token."""
+    and a token. The data is written in process (the CLI's own commands have their tests in
+    test_cli*.py): five more interpreters to start would cost more than the writes."""
     workdir = tmp_path_factory.mktemp("browser-app")
+    database_url = seeded_sqlite(workdir)
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            editors = [
+                accounts.create_user(session, email=email, password=PASSWORD, role="editor")
+                for email in EDITORS
+            ]
+            accounts.create_user(session, email=ADMIN, password=PASSWORD, role="admin")
+            _, token = accounts.create_token(session, user=editors[0], name="browser tests")
+            session.commit()
+    finally:
+        engine.dispose()
+
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "ENVIRONMENT": "test",
         "SECRET_KEY": "browser-tests-secret",
-        "DATABASE_URL": f"sqlite:///{workdir / 'swaptally.db'}",
+        "DATABASE_URL": database_url,
         "BASE_URL": base_url,
+        "PASSWORD_HASHING": "cheapest",  # every test signs in; test_accounts checks the real one
     }
-    command = _swaptally()
-
-    def run(*args: str, stdin: str | None = None) -> str:
-        done = subprocess.run(
-            [*command, *args], cwd=workdir, env=env, input=stdin, capture_output=True,
-            text=True, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, f"swaptally {' '.join(args)} failed:\n{done.stderr}"
-        return done.stdout
-
-    run("migrate")
-    run("seed")
-    for email in EDITORS:
-        run("create-user", email, "--role", "editor", "--password-stdin", stdin=PASSWORD + "\n")
-    run("create-user", ADMIN, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
-    token = run("create-token", EDITORS[0], "--name", "browser tests").strip().splitlines()[-1]
-
     log = workdir / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*_swaptally(), "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:

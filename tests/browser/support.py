@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = PROJECT_ROOT / "node_modules/axe-core/axe.min.js"
@@ -23,6 +23,10 @@ BLOCKING_IMPACTS = ("serious", "critical")
 SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
 FIRST_STAGE = dt.date(2025, 5, 21)
 _numbers = itertools.count(1)
+# Screenshots for a person to look at (no test reads them) cost more than the checks beside them
+# (a full page, light and dark, at each width): taken only with SCREENSHOTS=1. A failing test's
+# pages are kept whatever this says (conftest.py).
+SCREENSHOTS = os.environ.get("SCREENSHOTS", "") == "1"
 # Straight to the loopback server, whatever proxy the environment names.
 direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -96,6 +100,17 @@ class Site:
 
     def stage_ids(self, slug: str) -> list[int]:
         return [stage["id"] for stage in self.api("GET", f"/api/v1/exchanges/{slug}")["stages"]]
+
+
+def keep_screenshot(of: Page | Locator, path: Path, *, full_page: bool = False) -> None:
+    """A picture of a page (whole, if `full_page`) or of one element, if SCREENSHOTS=1."""
+    if not SCREENSHOTS:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(of, Page):
+        of.screenshot(path=path, full_page=full_page)
+    else:
+        of.screenshot(path=path)
 
 
 def sign_in(page: Page, email: str = EDITORS[0], *, next_path: str = "/editor") -> None:

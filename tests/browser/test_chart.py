@@ -1,7 +1,8 @@
 """The exchange page's chart in Chromium at 300, 390 and 1280 px, in English and Ukrainian: its
 text keeps one CSS size (at least 12 px) at every width, no two of its labels overlap, none sticks
 out of the screen; each stage's point is reached by Tab and shows its date and figures;
-"Show as table" opens the same figures. Screenshots in light and dark go to test-results/chart/."""
+"Show as table" opens the same figures. Screenshots in light and dark go to test-results/chart/
+(with SCREENSHOTS=1)."""
 
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import RESULTS
-from tests.browser.support import SCHEMES, Site, focus_is_visible, focused
+from tests.browser.support import SCHEMES, Site, focus_is_visible, focused, keep_screenshot
 
 ISTANBUL = "/exchanges/istanbul-1000-for-1000"  # equal figures both ways: the lines coincide
 YEMEN = "/exchanges/2023-04-yemen-887-deal"  # long party names
@@ -48,7 +49,6 @@ def test_chart_text_keeps_its_size_and_labels_never_overlap(
     browser: Browser, site: Site, lang: str
 ) -> None:
     folder = RESULTS / "chart"
-    folder.mkdir(parents=True, exist_ok=True)
     sizes: dict[int, list[str]] = {}
     for width in WIDTHS:
         phone = width < 640
@@ -81,7 +81,7 @@ def test_chart_text_keeps_its_size_and_labels_never_overlap(
                 for scheme in SCHEMES:
                     page.emulate_media(color_scheme=scheme)
                     name = path.rsplit("/", 1)[-1]
-                    chart.screenshot(path=folder / f"{name}-{lang}-{scheme}-{width}.png")
+                    keep_screenshot(chart, folder / f"{name}-{lang}-{scheme}-{width}.png")
         finally:
             context.close()
     assert sizes[300] == sizes[390] == sizes[1280]
@@ -126,7 +126,7 @@ def test_each_stage_point_is_reached_by_tab_and_shows_its_date(page: Page) -> No
         expect(tip).to_be_visible()
         date = ["23 травня 2025 р.", "24 травня 2025 р.", "25 травня 2025 р."][i]
         expect(tip.locator(".tip-date")).to_have_text(date)
-        page.locator("figure.chart").screenshot(path=RESULTS / "chart" / f"tip-{i}-uk-390.png")
+        keep_screenshot(page.locator("figure.chart"), RESULTS / "chart" / f"tip-{i}-uk-390.png")
     expect(page.locator("figure.chart .tip").nth(2).locator("tspan")).to_have_text(
         ["25 травня 2025 р.", "Україна", "1 000", "Росія", "1 000"]
     )

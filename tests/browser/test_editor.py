@@ -17,6 +17,7 @@ from tests.browser.support import (
     SCHEMES,
     Site,
     assert_accessible_in_both_schemes,
+    keep_screenshot,
     sign_in,
 )
 
@@ -96,8 +97,7 @@ def test_phone_editor_adds_a_stage_with_live_preview(
     check = phone.locator("#confirm-publish")
     expect(check).to_be_focused()
     expect(check.locator("li")).to_have_text([re.compile("^No source speaks for a side")])
-    (RESULTS / "editor-pages").mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=RESULTS / "editor-pages" / "check-before-publishing-en-light.png")
+    keep_screenshot(phone, RESULTS / "editor-pages" / "check-before-publishing-en-light.png")
     check.get_by_role("button", name="Publish", exact=True).click()
     expect(check.locator(".error")).to_have_text(
         "tick this to publish with these warnings, or save a draft"

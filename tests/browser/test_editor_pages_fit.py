@@ -1,7 +1,7 @@
 """Every editor and admin page on a phone: nothing off screen from 320 px, text in inputs of at
 least 16 px (else phones zoom in), and every control at least 44 px tall; on a desktop, nothing
 off screen either. With screenshots of each at 390 px and 1280 px, light and dark, under
-test-results/editor-pages/ for a person to look at."""
+test-results/editor-pages/ for a person to look at (with SCREENSHOTS=1)."""
 
 from typing import Any
 
@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import RESULTS
-from tests.browser.support import ADMIN, SCHEMES, Site, sign_in
+from tests.browser.support import ADMIN, SCHEMES, SCREENSHOTS, Site, keep_screenshot, sign_in
 
 # Every control a thumb uses: fields, buttons, and links that are not words inside a sentence.
 MEASURE = """() => {
@@ -98,7 +98,6 @@ def test_every_editor_page_fits_a_phone(
     context = browser.new_context(base_url=site.base_url, storage_state=admin_state, **phone)
     found: dict[str, Any] = {}
     folder = RESULTS / "editor-pages"
-    folder.mkdir(parents=True, exist_ok=True)
     try:
         visits = [(anonymous.new_page(), "sign-in", "/login")]
         page: Page = context.new_page()
@@ -111,12 +110,12 @@ def test_every_editor_page_fits_a_phone(
                 measured["problems"] = []
             if measured["width"] > width or measured["problems"]:
                 found[name] = measured
-            if width != 320:
+            if width != 320 and SCREENSHOTS:
                 for scheme in SCHEMES:
                     page.emulate_media(color_scheme=scheme)
                     slug = name.replace(" ", "-").replace("'", "")
                     shot = folder / f"{slug}-{lang}-{scheme}{'' if on_a_phone else '-1280'}.png"
-                    page.screenshot(path=shot, full_page=True)
+                    keep_screenshot(page, shot, full_page=True)
     finally:
         context.close()
         anonymous.close()

@@ -5,7 +5,6 @@ dark; the oEmbed html in a WordPress-like page; the small widget of a missing ex
 AMP recipe of the README, as far as it goes without the AMP runtime."""
 
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
@@ -17,7 +16,7 @@ from bs4 import BeautifulSoup
 from playwright.sync_api import Frame, Page
 
 from tests.browser.conftest import RESULTS, HostSite, NewContext
-from tests.browser.support import Site
+from tests.browser.support import Site, keep_screenshot
 
 VIEWS = ("bar", "compact", "chart")
 # The seeded Istanbul swap (two parties, three days) and the Yemen deal (three parties, notes).
@@ -169,9 +168,7 @@ def wait_until_shown(page: Page, selector: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    if os.environ.get("EMBED_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    keep_screenshot(page, SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 @pytest.fixture(scope="module")

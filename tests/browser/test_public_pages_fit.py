@@ -1,6 +1,6 @@
 """Every public page at 320, 390 and 1280 px, in English and Ukrainian: nothing off screen
 (wide tables scroll in their own box), with screenshots in light and dark under
-test-results/public-pages/ for a person to look at."""
+test-results/public-pages/ for a person to look at (with SCREENSHOTS=1)."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import RESULTS
-from tests.browser.support import SCHEMES, Site
+from tests.browser.support import SCHEMES, Site, keep_screenshot
 
 # What sticks out of the page: the widest element whose right edge passes the viewport, unless
 # it sits in a box that scrolls on its own.
@@ -51,7 +51,6 @@ def test_every_public_page_fits_its_screen(
         base_url=site.base_url, viewport={"width": width, "height": 900}, **options
     )
     folder = RESULTS / "public-pages"
-    folder.mkdir(parents=True, exist_ok=True)
     found = {}
     try:
         page = context.new_page()
@@ -66,7 +65,7 @@ def test_every_public_page_fits_its_screen(
                 if width != 320:
                     slug = name.replace(" ", "-")
                     shot = folder / f"{slug}-{lang}-{scheme}-{width}.png"
-                    page.screenshot(path=shot, full_page=True)
+                    keep_screenshot(page, shot, full_page=True)
     finally:
         context.close()
     assert not found, found
