@@ -4,7 +4,10 @@ on a single worker leaves the widget and /healthz answering while it runs."""
 import inspect
 from pathlib import Path
 
-from app.main import create_app
+from anyio import to_thread
+from fastapi.testclient import TestClient
+
+from app.main import WORKER_THREADS, create_app
 from app.routes.editor import MAX_IMPORT_BYTES
 from app.settings import Settings
 from tests.app_routes import app_routes
@@ -49,3 +52,11 @@ def test_a_5_mb_import_on_one_worker_does_not_hold_up_the_widget_or_healthz(
     assert still_running, "the other requests waited for the import (or the file is too small)"
     assert editor.statuses == [200]
     assert len(body) > MAX_IMPORT_BYTES - 1000
+
+
+def test_a_worker_runs_as_many_handlers_at_once_as_it_has_threads_for() -> None:
+    """Renders hold the GIL: more threads than WORKER_THREADS add memory, not speed."""
+    app = create_app(Settings(environment="test", secret_key="x", database_url="sqlite://"))
+    with TestClient(app) as client:
+        limiter = client.portal.call(to_thread.current_default_thread_limiter)
+        assert limiter.total_tokens == WORKER_THREADS == 8
