@@ -1107,20 +1107,14 @@ def _latest_official_totals(session: Session) -> dict[tuple[int, int], OfficialT
     return latest
 
 
-def exchange_titles(session: Session, *, slugs: Iterable[str]) -> dict[str, str]:
-    """Exchange slug -> title for the given slugs, so feeds can name each stage's exchange."""
-    query = select(col(Exchange.slug), col(Exchange.title)).where(col(Exchange.slug).in_(slugs))
-    return dict(session.execute(query).all())
-
-
 @dataclass(frozen=True)
 class ExchangeTitle:
     title: str
     title_uk: str | None
 
 
-def exchange_title_pairs(session: Session, *, slugs: Iterable[str]) -> dict[str, ExchangeTitle]:
-    """Exchange slug -> its titles in both languages, for pages that list stages."""
+def exchange_titles(session: Session, *, slugs: Iterable[str]) -> dict[str, ExchangeTitle]:
+    """Exchange slug -> its titles in both languages, for pages and feeds that list stages."""
     query = select(col(Exchange.slug), col(Exchange.title), col(Exchange.title_uk)).where(
         col(Exchange.slug).in_(slugs)
     )

@@ -55,8 +55,8 @@ FTS5_SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config")
 TRIGGER_EVENTS = ("insert", "update", "delete")  # each FTS5 table's triggers: "{fts}_{event}"
 # PostgreSQL: one GIN index per table, over its searched columns.
 TRIGRAM_INDEXES = {f"ix_{name}_search": name for name in SEARCHED}
-# Never part of a search (PostgreSQL refuses NUL, FTS5 ends a string at it); the timeline's
-# filters strip them already.
+# Never part of a search (PostgreSQL refuses NUL, FTS5 ends a string at it): the timeline's
+# filters and the home table's search strip them as they read the query string.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 

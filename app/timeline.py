@@ -32,7 +32,6 @@ BAD_STATUS = N_("choose one of reported, confirmed, disputed")
 BAD_RANGE = N_("the end date is before the start date")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # A stage id in a cursor fits a signed 64-bit integer, or the database refuses the query (a 500).
 DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CURSOR_PATTERN = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})~([0-9]{1,18})")
@@ -86,7 +85,7 @@ class TimelineFilters:
 
         def text(name: str) -> str | None:
             # Control characters are never meaningful here, and PostgreSQL refuses NUL.
-            value = CONTROL_CHARACTERS.sub("", params.get(name, "")).strip()
+            value = search.CONTROL_CHARACTERS.sub("", params.get(name, "")).strip()
             return value or None
 
         def exact(name: str) -> str | None:

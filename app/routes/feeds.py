@@ -41,7 +41,12 @@ def site_entries(session: Session) -> list[feeds.Entry]:
     amendments = crud.recent_amendments(session, limit=FEED_SIZE)
     slugs = {stage.exchange for stage in stages} | {c.exchange for c in corrections}
     names = feeds.Names(
-        exchanges=crud.exchange_titles(session, slugs=slugs | {a.exchange for a in amendments}),
+        exchanges={
+            slug: titles.title
+            for slug, titles in crud.exchange_titles(
+                session, slugs=slugs | {a.exchange for a in amendments}
+            ).items()
+        },
         sides=crud.side_names(session),
         parties=crud.party_names(session),
         corrections=_corrections(session, stages),

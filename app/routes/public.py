@@ -42,7 +42,7 @@ def dashboard(request: Request, session: SessionDep) -> Response:
         "latest": latest,
         "titles": {
             slug: localized(titles, "title")
-            for slug, titles in crud.exchange_title_pairs(
+            for slug, titles in crud.exchange_titles(
                 session, slugs={stage.exchange for stage in latest}
             ).items()
         },
